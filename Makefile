@@ -1,0 +1,35 @@
+# Two entry points: `make demo` (offline scan of the embedded default) and `make test` (lint, types, tests).
+# Each creates .venv when missing and installs the project with its test extras.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/provenance scan deepseek-ai/DeepSeek-R1-Distill-Llama-70B
+
+lint: $(STAMP)
+	$(BIN)/ruff check provenance tests bench
+	$(BIN)/ruff format --check provenance tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/startup_bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
