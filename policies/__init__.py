@@ -1,0 +1,1 @@
+"""License catalog and organisation policies (data, shipped in the wheel)."""
