@@ -1,0 +1,163 @@
+"""Command line. The only module that prints or picks exit codes.
+
+Imports stay light at module level so `provenance --help` is fast: every command imports what it needs
+when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+
+from provenance import __version__
+from provenance.errors import Interrupted, OutputError, ProvenanceError, UsageError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_HUB = 4
+EXIT_OUTPUT = 5
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0    ok
+  1    policy violations at or above --fail-on (check)
+  2    usage error
+  3    bad input: a target or a file in it is unreadable or malformed
+  4    Hub or network error (not found, gated, rate limited, offline with nothing cached)
+  5    output error: the report could not be written
+  130  interrupted (SIGINT); 143 terminated (SIGTERM)
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise UsageError("", message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="provenance",
+        description="What a model really is, where it came from, and what its licenses oblige.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"provenance {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    scan = commands.add_parser(
+        "scan",
+        help="collect lineage and license evidence from a model",
+        description="Collect evidence from a model without downloading weights or executing anything.",
+        epilog=_TARGETS_HELP + "\n" + EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scan.add_argument("target", metavar="TARGET")
+    scan.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    scan.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically); '-' is stdout")
+    scan.add_argument("--cache-dir", metavar="DIR", help="Hugging Face cache to use (default: as huggingface_hub)")
+    scan.add_argument("--max-files", type=int, default=100_000, help="refuse folders with more files (default 100000)")
+    scan.set_defaults(run=_cmd_scan)
+    return parser
+
+
+_TARGETS_HELP = """\
+targets:
+  org/name[@revision]     a Hub model (branch, tag or commit); offline: the HF cache, then the bundled knowledge base
+  hf-cache:org/name[@rev] a model from the local Hugging Face cache only
+  PATH                    a local model folder, a models--org--name cache folder, or one .safetensors/.gguf/
+                          .bin/.pt/.pth/.ckpt file. A local path wins over a Hub id of the same spelling.
+"""
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from provenance.report import render  # noqa: PLC0415
+    from provenance.scan import scan  # noqa: PLC0415
+
+    output = _check_output(args.output, args.target)
+    cache_dir = Path(args.cache_dir) if args.cache_dir else None
+    report = scan(args.target, cache_dir=cache_dir, max_files=args.max_files)
+    fmt = args.format
+    text = render(report, fmt, color=_use_color(output))
+    _emit(text, output)
+    return EXIT_OK
+
+
+def _use_color(output: Path | None) -> bool:
+    return output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _check_output(output: str | None, target: str) -> Path | None:
+    """Refuse a bad --output before any scanning: missing folder, or a path inside the scanned model."""
+    if output is None or output == "-":
+        return None
+    path = Path(output).expanduser().absolute()
+    if not path.parent.is_dir():
+        raise OutputError(output, f"output folder {path.parent} does not exist")
+    if path.is_dir():
+        raise OutputError(output, "is a directory")
+    scanned = Path(target).expanduser()
+    if os.path.lexists(scanned):
+        scanned = scanned.resolve()
+        real = path.resolve()
+        if real == scanned or (scanned.is_dir() and real.is_relative_to(scanned)):
+            raise OutputError(output, "points at the scanned model (or inside it); write the report elsewhere")
+    return path
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from provenance.report.write import write_atomic  # noqa: PLC0415
+
+    write_atomic(output, text.encode("utf-8"))
+
+
+def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, run one command, map errors to one line on stderr and an exit code."""
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+        run: Callable[[argparse.Namespace], int] = args.run
+        return run(args)
+    except KeyboardInterrupt:
+        return _fail(Interrupted(signal.SIGINT), debug)
+    except ProvenanceError as exc:
+        return _fail(exc, debug)
+
+
+def _fail(exc: ProvenanceError, debug: bool) -> int:
+    if debug:
+        import traceback  # noqa: PLC0415
+
+        traceback.print_exception(exc, file=sys.stderr)
+    target = f"{_printable(exc.target)}: " if exc.target else ""
+    sys.stderr.write(f"provenance: error: {target}{_printable(exc.problem)}\n")
+    if exc.hint:
+        sys.stderr.write(f"  {_printable(exc.hint)}\n")
+    return exc.exit_code
+
+
+def _printable(text: str) -> str:
+    """Neutralise control characters (ANSI escapes from model-supplied names) before they reach a terminal."""
+    return "".join(ch if ch.isprintable() or ch == "\n" else f"\\x{ord(ch):02x}" for ch in text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""CLI contract: usage errors, exit codes, one-line errors, atomic output, light start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provenance.cli import main
+
+HEAVY = ("huggingface_hub", "rich", "yaml", "safetensors", "jinja2", "spdx_tools", "httpx2")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_imports_nothing_heavy() -> None:
+    code = (
+        "import sys\nfrom provenance.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert "exit codes:" in out
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--bogus"], "unrecognized arguments"),
+        (["scan"], "the following arguments are required: TARGET"),
+        (["scan", "x/y", "--format", "yaml"], "invalid choice"),
+        ([], "required: COMMAND"),
+    ],
+    ids=["unknown-flag", "missing-target", "bad-format", "no-command"],
+)
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], needle: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert needle in err
+    assert "Traceback" not in err
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["a/b/c", "org/na--me", "org/name@", "org/" + "n" * 97, "org/-name", "org/name@bad rev"],
+    ids=["three-parts", "double-dash", "empty-revision", "97-chars", "leading-dash", "space-in-revision"],
+)
+def test_invalid_repo_ids_fail_before_any_request(capsys: pytest.CaptureFixture[str], target: str, hub) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = run(capsys, "scan", target)
+    assert code in (2, 3)
+    assert err.startswith("provenance: error: ")
+    assert len(err.strip().splitlines()) <= 2
+    assert hub.log.count() == 0
+
+
+def test_missing_local_path_exit_3(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _out, err = run(capsys, "scan", str(tmp_path / "nope.safetensors"))
+    assert code == 3
+    assert "no such file" in err
+
+
+def test_output_into_missing_folder_exit_5_before_scanning(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _out, err = run(capsys, "scan", str(tmp_path / "does-not-matter"), "-o", str(tmp_path / "no" / "r.json"))
+    assert code == 5
+    assert "does not exist" in err
+
+
+def test_output_inside_scanned_folder_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "llama"}')
+    code, _out, err = run(capsys, "scan", str(model), "-o", str(model / "report.json"))
+    assert code == 5
+    assert "scanned model" in err
+    assert not (model / "report.json").exists()
+
+
+def test_json_output_is_atomic_and_deterministic(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "llama", "hidden_size": 4096}')
+    (model / "README.md").write_text("---\nlicense: apache-2.0\nbase_model: meta-llama/Llama-3.1-8B\n---\n# x\n")
+    out1, out2 = tmp_path / "a.json", tmp_path / "b.json"
+    assert run(capsys, "scan", str(model), "--format", "json", "-o", str(out1))[0] == 0
+    assert run(capsys, "scan", str(model), "--format", "json", "-o", str(out2))[0] == 0
+    assert out1.read_bytes() == out2.read_bytes()
+    doc = json.loads(out1.read_text())
+    assert doc["schema_version"] == 1
+    assert {f["kind"] for f in doc["facts"]} >= {"card.license", "card.base_model", "config.model_type"}
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_text_report_escapes_control_characters(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "README.md").write_text('---\nlicense: "mit\\u001b[31mRED"\n---\n')
+    code, out, _err = run(capsys, "scan", str(model))
+    assert code == 0
+    assert "\x1b" not in out
+    assert "\\x1b[31mRED" in out
+
+
+def test_debug_shows_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _out, err = run(capsys, "--debug", "scan", str(tmp_path / "missing"))
+    assert code == 3
+    assert "Traceback" in err
