@@ -46,9 +46,14 @@ class _Scan:
 
 def scan(target: str, *, cache_dir: Path | None = None, max_files: int = 100_000) -> ScanReport:
     """Resolve `target` (Hub id, local path, cache entry) and scan it. See docs/targets.md."""
+    from provenance.sources.hf_cache import default_cache_dir, remember_ref  # noqa: PLC0415
     from provenance.sources.resolve import resolve  # noqa: PLC0415
 
-    return scan_source(resolve(target, cache_dir=cache_dir, max_files=max_files))
+    report = scan_source(resolve(target, cache_dir=cache_dir, max_files=max_files))
+    info = report.target
+    if info.kind == "hub" and info.repo_id and info.commit:
+        remember_ref(cache_dir or default_cache_dir(), info.canonical_id or info.repo_id, info.revision, info.commit)
+    return report
 
 
 def scan_source(source: Source) -> ScanReport:
@@ -87,6 +92,8 @@ def _scan_file(state: _Scan, entry: FileEntry) -> FileReport:
         state.findings.append(Finding("hub.gated-file", Severity.MEDIUM, exc.problem, entry.path, exc.hint))
         return FileReport(entry, kind, "not read: gated")
     except MalformedFileError as exc:
+        if state.source.info.kind == "local-file":
+            raise
         state.findings.append(Finding("file.malformed", Severity.HIGH, exc.problem, entry.path))
         return FileReport(entry, kind, "error: malformed")
     except HubError:
@@ -94,6 +101,8 @@ def _scan_file(state: _Scan, entry: FileEntry) -> FileReport:
     except InputError as exc:
         if not entry.present and state.source.info.kind == "knowledge-base":
             return FileReport(entry, kind, "recorded (offline)")
+        if state.source.info.kind == "local-file":
+            raise
         state.findings.append(Finding("file.unreadable", Severity.HIGH, exc.problem, entry.path))
         return FileReport(entry, kind, "error: unreadable")
 

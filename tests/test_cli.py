@@ -34,7 +34,7 @@ def test_help_imports_nothing_heavy() -> None:
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["--bogus"], "unrecognized arguments"),
+        (["scan", "x/y", "--bogus"], "unrecognized arguments"),
         (["scan"], "the following arguments are required: TARGET"),
         (["scan", "x/y", "--format", "yaml"], "invalid choice"),
         ([], "required: COMMAND"),

@@ -219,3 +219,19 @@ class HFCacheSource(Source):
 
 def _int_or_none(value: object) -> int | None:
     return value if isinstance(value, int) else None
+
+
+def remember_ref(cache_dir: Path, repo_id: str, revision: str | None, commit: str) -> None:
+    """Record `revision -> commit` in the cache, as huggingface_hub does for branch downloads, so an offline
+    scan of `org/name` finds what an online scan pinned by commit. Atomic; skipped when nothing was cached."""
+    folder = repo_folder(cache_dir, repo_id)
+    name = revision or "main"
+    if not (folder / "snapshots" / commit).is_dir() or _COMMIT.match(name) or not _COMMIT.match(commit):
+        return
+    ref = folder / "refs" / name
+    if not ref.resolve().is_relative_to((folder / "refs").resolve()):
+        return
+    ref.parent.mkdir(parents=True, exist_ok=True)
+    tmp = ref.with_name(f".{ref.name}.{os.getpid()}.tmp")
+    tmp.write_text(commit)
+    os.replace(tmp, ref)
