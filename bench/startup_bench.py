@@ -10,7 +10,16 @@ import subprocess
 import sys
 import time
 
-HEAVY = ("huggingface_hub", "rich", "yaml", "jinja2", "safetensors", "spdx_tools", "license_expression", "httpx2")
+HEAVY = (
+    "huggingface_hub",
+    "rich",
+    "yaml",
+    "jinja2",
+    "safetensors",
+    "spdx_tools",
+    "license_expression",
+    "httpx2",
+)
 
 
 def best_of(argv: list[str], runs: int) -> float:
@@ -24,11 +33,13 @@ def best_of(argv: list[str], runs: int) -> float:
 
 def imported_heavy() -> list[str]:
     code = (
-        "import sys\nfrom provenance.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+        "import sys\nfrom provenance.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"print('HEAVY:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    return [m for m in out.strip().splitlines()[-1].split(",") if m]
+    line = out.strip().splitlines()[-1].removeprefix("HEAVY:")
+    return [m for m in line.split(",") if m]
 
 
 def main() -> None:

@@ -62,17 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     scan.add_argument("target", metavar="TARGET")
-    scan.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
-    scan.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically); '-' is stdout")
-    scan.add_argument("--cache-dir", metavar="DIR", help="Hugging Face cache to use (default: as huggingface_hub)")
-    scan.add_argument("--max-files", type=int, default=100_000, help="refuse folders with more files (default 100000)")
+    scan.add_argument(
+        "--format", choices=("text", "json"), default="text", help="report format (default: text)"
+    )
+    scan.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE (atomically); '-' is stdout"
+    )
+    scan.add_argument(
+        "--cache-dir", metavar="DIR", help="Hugging Face cache to use (default: as huggingface_hub)"
+    )
+    scan.add_argument(
+        "--max-files", type=int, default=100_000, help="refuse folders with more files (default 100000)"
+    )
     scan.set_defaults(run=_cmd_scan)
     return parser
 
 
 _TARGETS_HELP = """\
 targets:
-  org/name[@revision]     a Hub model (branch, tag or commit); offline: the HF cache, then the bundled knowledge base
+  org/name[@revision]     a Hub model (branch, tag or commit); offline: the HF cache, then the bundled
+                          knowledge base
   hf-cache:org/name[@rev] a model from the local Hugging Face cache only
   PATH                    a local model folder, a models--org--name cache folder, or one .safetensors/.gguf/
                           .bin/.pt/.pth/.ckpt file. A local path wins over a Hub id of the same spelling.
@@ -110,7 +119,9 @@ def _check_output(output: str | None, target: str) -> Path | None:
         scanned = scanned.resolve()
         real = path.resolve()
         if real == scanned or (scanned.is_dir() and real.is_relative_to(scanned)):
-            raise OutputError(output, "points at the scanned model (or inside it); write the report elsewhere")
+            raise OutputError(
+                output, "points at the scanned model (or inside it); write the report elsewhere"
+            )
     return path
 
 

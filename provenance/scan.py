@@ -16,7 +16,14 @@ from provenance import __version__
 from provenance.errors import GatedRepoError, HubError, InputError, MalformedFileError, ProvenanceError
 from provenance.model import Fact, FileEntry, Finding, Origin, Severity
 from provenance.readers import extract
-from provenance.readers.textfiles import SNIFF_BYTES, ContentType, classify_path, content_mismatch, parse_lfs_pointer, sniff
+from provenance.readers.textfiles import (
+    SNIFF_BYTES,
+    ContentType,
+    classify_path,
+    content_mismatch,
+    parse_lfs_pointer,
+    sniff,
+)
 from provenance.scan_report import FileReport, ScanReport
 from provenance.sources.interface import Source
 
@@ -52,7 +59,9 @@ def scan(target: str, *, cache_dir: Path | None = None, max_files: int = 100_000
     report = scan_source(resolve(target, cache_dir=cache_dir, max_files=max_files))
     info = report.target
     if info.kind == "hub" and info.repo_id and info.commit:
-        remember_ref(cache_dir or default_cache_dir(), info.canonical_id or info.repo_id, info.revision, info.commit)
+        remember_ref(
+            cache_dir or default_cache_dir(), info.canonical_id or info.repo_id, info.revision, info.commit
+        )
     return report
 
 
@@ -169,10 +178,16 @@ def _lfs_pointer(state: _Scan, entry: FileEntry) -> FileReport | None:
     if pointer is None:
         return None
     message = f"LFS pointer (oid sha256:{pointer.oid}, size {pointer.size}); weights not present"
-    state.findings.append(Finding("file.lfs-pointer", Severity.MEDIUM, f"{entry.path}: {message}", entry.path))
-    state.facts.append(Fact("file.expected_sha256", {"path": entry.path, "sha256": pointer.oid}, state.origin(entry.path)))
+    state.findings.append(
+        Finding("file.lfs-pointer", Severity.MEDIUM, f"{entry.path}: {message}", entry.path)
+    )
+    state.facts.append(
+        Fact("file.expected_sha256", {"path": entry.path, "sha256": pointer.oid}, state.origin(entry.path))
+    )
     pointed = FileEntry(entry.path, pointer.size, lfs_sha256=pointer.oid, present=False, lfs_pointer=True)
-    return FileReport(pointed, classify_path(entry.path), "LFS pointer: weights not present", detected="lfs-pointer")
+    return FileReport(
+        pointed, classify_path(entry.path), "LFS pointer: weights not present", detected="lfs-pointer"
+    )
 
 
 def _safetensors(state: _Scan, entry: FileEntry, kind: str, prefix: bytes, detected: str) -> FileReport:

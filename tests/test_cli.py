@@ -54,7 +54,9 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]
     ["a/b/c", "org/na--me", "org/name@", "org/" + "n" * 97, "org/-name", "org/name@bad rev"],
     ids=["three-parts", "double-dash", "empty-revision", "97-chars", "leading-dash", "space-in-revision"],
 )
-def test_invalid_repo_ids_fail_before_any_request(capsys: pytest.CaptureFixture[str], target: str, hub) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_repo_ids_fail_before_any_request(
+    capsys: pytest.CaptureFixture[str], target: str, hub
+) -> None:  # type: ignore[no-untyped-def]
     code, _out, err = run(capsys, "scan", target)
     assert code in (2, 3)
     assert err.startswith("provenance: error: ")
@@ -68,8 +70,12 @@ def test_missing_local_path_exit_3(capsys: pytest.CaptureFixture[str], tmp_path:
     assert "no such file" in err
 
 
-def test_output_into_missing_folder_exit_5_before_scanning(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _out, err = run(capsys, "scan", str(tmp_path / "does-not-matter"), "-o", str(tmp_path / "no" / "r.json"))
+def test_output_into_missing_folder_exit_5_before_scanning(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _out, err = run(
+        capsys, "scan", str(tmp_path / "does-not-matter"), "-o", str(tmp_path / "no" / "r.json")
+    )
     assert code == 5
     assert "does not exist" in err
 
@@ -88,7 +94,9 @@ def test_json_output_is_atomic_and_deterministic(capsys: pytest.CaptureFixture[s
     model = tmp_path / "model"
     model.mkdir()
     (model / "config.json").write_text('{"model_type": "llama", "hidden_size": 4096}')
-    (model / "README.md").write_text("---\nlicense: apache-2.0\nbase_model: meta-llama/Llama-3.1-8B\n---\n# x\n")
+    (model / "README.md").write_text(
+        "---\nlicense: apache-2.0\nbase_model: meta-llama/Llama-3.1-8B\n---\n# x\n"
+    )
     out1, out2 = tmp_path / "a.json", tmp_path / "b.json"
     assert run(capsys, "scan", str(model), "--format", "json", "-o", str(out1))[0] == 0
     assert run(capsys, "scan", str(model), "--format", "json", "-o", str(out2))[0] == 0

@@ -23,7 +23,9 @@ def test_offline_scan_uses_what_an_online_scan_cached(hub, monkeypatch: pytest.M
     assert offline.facts_of("card.license")[0].origin.source == "hf-cache"
 
 
-def test_offline_without_cache_or_knowledge_is_exit_4(hub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+def test_offline_without_cache_or_knowledge_is_exit_4(
+    hub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     code = main(["scan", "acme/never-cached"])
     _out, err = capsys.readouterr()

@@ -54,13 +54,17 @@ def test_local_model_folder_with_weights_and_license(tmp_path: Path) -> None:
     report = scan(str(model))
     files = {f.entry.path: f for f in report.files}
     assert files["model.safetensors"].status == "header read"
-    assert files["model.safetensors"].summary["tensor_layout"] == [["model.embed_tokens.weight", "F16", [16, 8]]]
+    assert files["model.safetensors"].summary["tensor_layout"] == [
+        ["model.embed_tokens.weight", "F16", [16, 8]]
+    ]
     assert report.first("config.model_type") == "llama"
     lic = report.facts_of("license_file.LICENSE") or report.facts_of("license_file.license")
     assert lic and lic[0].value["first_line"] == "MIT License"
 
 
-def test_truncated_gguf_is_read_to_its_last_whole_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_truncated_gguf_is_read_to_its_last_whole_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     kv = {"general.architecture": "qwen2", "general.name": "Tiny Qwen", "qwen2.block_count": 2}
     whole = gguf_file(kv, {"token_embd.weight": np.ones((4, 8), dtype=np.float32)})
     path = tmp_path / "tiny.Q4_K_M.gguf"
@@ -100,7 +104,9 @@ def test_safetensors_that_is_a_zip_is_sniffed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["empty.safetensors", "empty.gguf", "empty.bin", "README.md"])
-def test_zero_byte_single_file_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+def test_zero_byte_single_file_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(b"")
     code = main(["scan", str(path)])

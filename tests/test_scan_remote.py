@@ -27,7 +27,10 @@ def test_sharded_17_costs_one_range_read_per_shard_and_no_weight_download(hub) -
     assert weight_bytes <= total_size
     assert weight_bytes < total_size or header_bytes == total_size
     assert not any(f.rule_id.startswith("safetensors.") for f in report.findings)
-    print(f"17-shard scan: {hub.log.count()} requests, {hub.log.bytes_sent()} bytes sent, weights {weight_bytes} bytes")
+    print(
+        f"17-shard scan: {hub.log.count()} requests, {hub.log.bytes_sent()} bytes sent, "
+        f"weights {weight_bytes} bytes"
+    )
 
 
 def test_deepseek_distill_fixture_facts(hub) -> None:  # type: ignore[no-untyped-def]
@@ -64,7 +67,9 @@ def test_gguf_repo_without_license(hub) -> None:  # type: ignore[no-untyped-def]
     ],
     ids=["repo-404", "revision-404"],
 )
-def test_hub_answers_are_errors_not_fallbacks(hub, target: str, fault: str | None, error: type[HubError]) -> None:  # type: ignore[no-untyped-def]
+def test_hub_answers_are_errors_not_fallbacks(
+    hub, target: str, fault: str | None, error: type[HubError]
+) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(error):
         scan(target)
 

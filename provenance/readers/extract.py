@@ -48,7 +48,9 @@ def card_facts(parsed: modelcard.ModelCard, origin: OriginFn) -> list[Fact]:
         if field.key in _ONE_FACT_PER_ITEM and isinstance(field.value, tuple):
             facts.extend(Fact(kind, item, where) for item in field.value)
         else:
-            facts.append(Fact(kind, list(field.value) if isinstance(field.value, tuple) else field.value, where))
+            facts.append(
+                Fact(kind, list(field.value) if isinstance(field.value, tuple) else field.value, where)
+            )
     return facts
 
 
@@ -59,7 +61,9 @@ def json_file(kind: str, data: bytes, path: str, origin: OriginFn) -> JsonResult
 
 def _config(data: bytes, path: str, origin: OriginFn) -> JsonResult:
     config = jsonfiles.parse_config(data, path)
-    facts = [Fact(f"config.{k}", v, origin(path, k)) for k, v in config.fingerprint().items() if v is not None]
+    facts = [
+        Fact(f"config.{k}", v, origin(path, k)) for k, v in config.fingerprint().items() if v is not None
+    ]
     if config.architectures:
         facts.append(Fact("config.architectures", list(config.architectures), origin(path, "architectures")))
     if config.name_or_path:
@@ -71,7 +75,11 @@ def _config(data: bytes, path: str, origin: OriginFn) -> JsonResult:
 
 
 def _quant_facts(quant: jsonfiles.QuantizationConfig, where: Origin) -> list[Fact]:
-    values = {"quant.method": quant.quant_method, "quant.bits": quant.bits, "quant.group_size": quant.group_size}
+    values = {
+        "quant.method": quant.quant_method,
+        "quant.bits": quant.bits,
+        "quant.group_size": quant.group_size,
+    }
     return [Fact(kind, value, where) for kind, value in values.items() if value is not None]
 
 
@@ -88,7 +96,9 @@ def _tokenizer(data: bytes, path: str, origin: OriginFn) -> JsonResult:
         "tokenizer.eos_token": tok.eos_token,
         "tokenizer.pad_token": tok.pad_token,
     }
-    facts = [Fact(kind, value, origin(path, kind.split(".", 1)[1])) for kind, value in values.items() if value]
+    facts = [
+        Fact(kind, value, origin(path, kind.split(".", 1)[1])) for kind, value in values.items() if value
+    ]
     facts.extend(
         Fact("tokenizer.chat_template_sha256", t.sha256, origin(path, f"chat_template:{t.name}"))
         for t in tok.chat_templates
@@ -138,15 +148,24 @@ def index_findings(index: jsonfiles.ShardIndex, headers: Mapping[str, frozenset[
     return list(jsonfiles.check_index_against_headers(index, {k: set(v) for k, v in headers.items()}))
 
 
-def license_file(data: bytes, entry: FileEntry, origin: OriginFn) -> tuple[list[Fact], list[Finding], dict[str, Any]]:
+def license_file(
+    data: bytes, entry: FileEntry, origin: OriginFn
+) -> tuple[list[Fact], list[Finding], dict[str, Any]]:
     text = textfiles.read_license_file(data, entry.path)
     first_line = next((line.strip() for line in text.text.splitlines() if line.strip()), "")
-    value = {"path": entry.path, "sha256": text.sha256, "first_line": first_line[:120], "encoding": text.encoding}
+    value = {
+        "path": entry.path,
+        "sha256": text.sha256,
+        "first_line": first_line[:120],
+        "encoding": text.encoding,
+    }
     fact = Fact(f"license_file.{text.kind.value}", value, origin(entry.path, ""))
     return [fact], list(text.findings), {"sha256": text.sha256, "first_line": first_line[:120]}
 
 
-def safetensors(source: Source, entry: FileEntry, prefix: bytes) -> tuple[st.SafetensorsHeader, list[Finding]]:
+def safetensors(
+    source: Source, entry: FileEntry, prefix: bytes
+) -> tuple[st.SafetensorsHeader, list[Finding]]:
     """Header from `prefix`; one more read only when the header is longer than the first read."""
     size = entry.size
     length = st.header_length(prefix, entry.path, size)
@@ -202,7 +221,12 @@ def gguf_findings(header: gg.GGUFHeader) -> list[Finding]:
 
 def gguf_facts(header: gg.GGUFHeader, origin: OriginFn) -> list[Fact]:
     arch = header.get("general.architecture")
-    wanted: tuple[str, ...] = ("general.", "tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.chat_template")
+    wanted: tuple[str, ...] = (
+        "general.",
+        "tokenizer.ggml.model",
+        "tokenizer.ggml.pre",
+        "tokenizer.chat_template",
+    )
     if isinstance(arch, str):
         wanted = (*wanted, f"{arch}.")
     facts: list[Fact] = []
@@ -218,7 +242,10 @@ def _gguf_value(key: str, value: gg.Value) -> Any:
     if isinstance(value, tuple):
         return list(value)
     if key in _GGUF_TEXT_AS_HASH and isinstance(value, str):
-        return {"sha256": hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest(), "chars": len(value)}
+        return {
+            "sha256": hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest(),
+            "chars": len(value),
+        }
     return value
 
 

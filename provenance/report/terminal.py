@@ -22,8 +22,20 @@ _SEVERITY_STYLE = {
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
 }
-_LICENSE_KINDS = ("card.license", "card.license_name", "card.license_link", "hub.license", "gguf.general.license")
-_LINEAGE_KINDS = ("lineage.base", "lineage.teacher", "card.base_model", "card.base_model_relation", "hub.base_model")
+_LICENSE_KINDS = (
+    "card.license",
+    "card.license_name",
+    "card.license_link",
+    "hub.license",
+    "gguf.general.license",
+)
+_LINEAGE_KINDS = (
+    "lineage.base",
+    "lineage.teacher",
+    "card.base_model",
+    "card.base_model_relation",
+    "hub.base_model",
+)
 
 
 def clean(value: Any) -> str:
@@ -37,9 +49,15 @@ def render_text(report: ScanReport, *, color: bool, width: int) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
     _header(console, report)
-    licenses = _select(report.facts, _LICENSE_KINDS) + [f for f in report.facts if f.kind.startswith("license_file.")]
+    licenses = _select(report.facts, _LICENSE_KINDS) + [
+        f for f in report.facts if f.kind.startswith("license_file.")
+    ]
     _facts_table(console, "Licenses", licenses)
-    _facts_table(console, "Lineage (as witnessed; the lineage graph weighs these)", _select(report.facts, _LINEAGE_KINDS))
+    _facts_table(
+        console,
+        "Lineage (as witnessed; the lineage graph weighs these)",
+        _select(report.facts, _LINEAGE_KINDS),
+    )
     _facts_table(console, "Architecture", [f for f in report.facts if f.kind.startswith("config.")])
     _facts_table(console, "GGUF metadata", [f for f in report.facts if f.kind.startswith("gguf.")])
     _facts_table(console, "Tokenizer", [f for f in report.facts if f.kind.startswith("tokenizer.")])

@@ -55,14 +55,18 @@ def _git_blob_sha1(data: bytes) -> str:
 class HFCacheSource(Source):
     """One repo revision from the cache: files from `snapshots/<commit>`, published hashes from `trees/`."""
 
-    def __init__(self, repo_dir: Path, repo_id: str, revision: str | None, requested: str, notes: tuple[str, ...] = ()):
+    def __init__(
+        self, repo_dir: Path, repo_id: str, revision: str | None, requested: str, notes: tuple[str, ...] = ()
+    ):
         self._dir = repo_dir.resolve()
         self._blobs = self._dir / "blobs"
         self._findings: list[Finding] = []
         commit = self._resolve_commit(revision or "main")
         self._snapshot = self._dir / "snapshots" / commit
         if not self._snapshot.is_dir():
-            raise InputError(f"{repo_id}@{revision or 'main'}", f"snapshot {commit} is not in the cache at {self._dir}")
+            raise InputError(
+                f"{repo_id}@{revision or 'main'}", f"snapshot {commit} is not in the cache at {self._dir}"
+            )
         self._info = TargetInfo(
             requested=requested,
             kind="hf-cache",
@@ -114,10 +118,14 @@ class HFCacheSource(Source):
         if not ref.is_relative_to(refs.resolve()):
             raise CacheCorruptedError(str(refs / revision), "ref path leaves the cache's refs/ folder")
         if not ref.is_file():
-            raise InputError(str(self._dir), f"revision {revision!r} is not in the cache (no refs/{revision})")
+            raise InputError(
+                str(self._dir), f"revision {revision!r} is not in the cache (no refs/{revision})"
+            )
         text = ref.read_bytes()[:128].decode("ascii", "replace").strip()
         if not _COMMIT.match(text):
-            raise CacheCorruptedError(str(ref), f"refs/{revision} does not hold a commit hash (got {text[:50]!r})")
+            raise CacheCorruptedError(
+                str(ref), f"refs/{revision} does not hold a commit hash (got {text[:50]!r})"
+            )
         return text
 
     def _list(self, commit: str) -> list[FileEntry]:
@@ -142,7 +150,12 @@ class HFCacheSource(Source):
             return path if path.is_file() else None
         target = Path(os.path.realpath(path))
         if not target.is_relative_to(self._dir):
-            self._add("cache.link-outside", Severity.HIGH, f"{rel} links outside the cache ({os.readlink(path)})", rel)
+            self._add(
+                "cache.link-outside",
+                Severity.HIGH,
+                f"{rel} links outside the cache ({path.readlink()})",
+                rel,
+            )
             return None
         if not target.is_file():
             self._add("cache.broken-symlink", Severity.MEDIUM, f"{rel}: blob missing (broken symlink)", rel)
@@ -166,7 +179,9 @@ class HFCacheSource(Source):
         else:
             return
         if actual != name:
-            self._add("cache.blob-integrity", Severity.HIGH, f"{rel}: cached blob {name} hashes to {actual}", rel)
+            self._add(
+                "cache.blob-integrity", Severity.HIGH, f"{rel}: cached blob {name} hashes to {actual}", rel
+            )
 
     def _entry(self, rel: str, blob: Path | None, meta: dict[str, object]) -> FileEntry:
         size = blob.stat().st_size if blob is not None else _int_or_none(meta.get("size"))
@@ -203,7 +218,9 @@ class HFCacheSource(Source):
 
     def _safe_rel(self, rel: str, location: str) -> bool:
         if rel.startswith("/") or "\\" in rel or ".." in rel.split("/"):
-            self._add("cache.unsafe-path", Severity.HIGH, f"tree lists an unsafe path {rel!r}; ignored", location)
+            self._add(
+                "cache.unsafe-path", Severity.HIGH, f"tree lists an unsafe path {rel!r}; ignored", location
+            )
             return False
         return True
 
@@ -211,7 +228,9 @@ class HFCacheSource(Source):
         if not self._blobs.is_dir():
             return
         for blob in sorted(self._blobs.glob("*.incomplete")):
-            self._add("cache.incomplete", Severity.INFO, f"{blob.name}: unfinished download, ignored", str(blob))
+            self._add(
+                "cache.incomplete", Severity.INFO, f"{blob.name}: unfinished download, ignored", str(blob)
+            )
 
     def _add(self, rule: str, severity: Severity, message: str, location: str) -> None:
         self._findings.append(Finding(rule, severity, message, location))
@@ -234,4 +253,4 @@ def remember_ref(cache_dir: Path, repo_id: str, revision: str | None, commit: st
     ref.parent.mkdir(parents=True, exist_ok=True)
     tmp = ref.with_name(f".{ref.name}.{os.getpid()}.tmp")
     tmp.write_text(commit)
-    os.replace(tmp, ref)
+    tmp.replace(ref)

@@ -29,7 +29,9 @@ def check_readable_target(path: Path) -> os.stat_result:
     except OSError as exc:
         raise InputError(str(path), f"cannot stat: {exc.strerror}") from None
     if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
-        raise InputError(str(path), "not a regular file or directory (FIFO, socket or device); refusing to read it")
+        raise InputError(
+            str(path), "not a regular file or directory (FIFO, socket or device); refusing to read it"
+        )
     if not os.access(path, os.R_OK):
         raise InputError(str(path), "permission denied")
     return st
@@ -53,7 +55,9 @@ def _read_regular(path: Path, display: str, limit: int, prefix: bool) -> bytes:
 class LocalDirSource(Source):
     """A checkpoint folder on disk."""
 
-    def __init__(self, root: Path, requested: str, notes: tuple[str, ...] = (), max_files: int = DEFAULT_MAX_FILES):
+    def __init__(
+        self, root: Path, requested: str, notes: tuple[str, ...] = (), max_files: int = DEFAULT_MAX_FILES
+    ):
         check_readable_target(root)
         self._root = root.resolve()
         self._info = TargetInfo(requested=requested, kind="local-dir", root=str(self._root), notes=notes)
@@ -91,7 +95,9 @@ class LocalDirSource(Source):
     def _walk(self) -> list[FileEntry]:
         entries: list[FileEntry] = []
         for dirpath, dirnames, filenames in os.walk(self._root, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and self._keep_dir(Path(dirpath, d)))
+            dirnames[:] = sorted(
+                d for d in dirnames if d not in _SKIP_DIRS and self._keep_dir(Path(dirpath, d))
+            )
             for name in sorted(filenames):
                 entry = self._entry(Path(dirpath, name))
                 if entry is not None:
@@ -128,7 +134,9 @@ class LocalDirSource(Source):
             self._note_symlink(path)
             return None
         if not target.is_file():
-            self._add("file.broken-symlink", Severity.MEDIUM, f"{rel}: symlink to a missing or special file", rel)
+            self._add(
+                "file.broken-symlink", Severity.MEDIUM, f"{rel}: symlink to a missing or special file", rel
+            )
             return None
         self._paths[rel] = target
         return FileEntry(path=rel, size=target.stat().st_size)
@@ -138,7 +146,7 @@ class LocalDirSource(Source):
         self._add(
             "file.symlink-outside-root",
             Severity.MEDIUM,
-            f"{rel} is a symlink to {os.readlink(path)}, outside the scanned folder; not followed",
+            f"{rel} is a symlink to {path.readlink()}, outside the scanned folder; not followed",
             rel,
         )
 

@@ -42,7 +42,9 @@ def parse_repo_ref(text: str) -> RepoRef:
     """Validate `org/name[@revision]` before any request is made."""
     repo, at, revision = text.partition("@")
     if at and not revision:
-        raise UsageError(text, "empty revision after '@'", hint="write org/name@main, a tag, or a commit hash")
+        raise UsageError(
+            text, "empty revision after '@'", hint="write org/name@main, a tag, or a commit hash"
+        )
     if repo.count("/") != 1:
         raise UsageError(text, "a Hub model id has exactly one '/': org/name")
     for part in repo.split("/"):
@@ -59,7 +61,8 @@ def _check_part(text: str, part: str) -> None:
         raise UsageError(
             text,
             f"invalid name {part!r}",
-            hint="Hub names use letters, digits, '-', '_' and '.', without '--' or '..', and cannot start or end with - or .",
+            hint="Hub names use letters, digits, '-', '_' and '.', without '--' or '..', "
+            "and cannot start or end with '-' or '.'",
         )
 
 
@@ -79,7 +82,11 @@ def resolve(target: str, *, cache_dir: Path | None = None, max_files: int = 100_
         return HFCacheSource(folder, ref.repo_id, ref.revision, target)
     path = Path(target).expanduser()
     if os.path.lexists(path):
-        notes = ("a local path and a Hub id share this name: the local path wins",) if looks_like_repo_id(target) else ()
+        notes = (
+            ("a local path and a Hub id share this name: the local path wins",)
+            if looks_like_repo_id(target)
+            else ()
+        )
         return local_source(path, target, notes, max_files)
     if not looks_like_repo_id(target.partition("@")[0]):
         raise TargetNotFoundError(target, "no such file or directory, and not a Hub id (org/name)")
@@ -104,7 +111,9 @@ def local_source(path: Path, requested: str, notes: tuple[str, ...] = (), max_fi
     return LocalDirSource(path, requested, notes, max_files)
 
 
-def cached_source(ref: RepoRef, requested: str, cache_dir: Path | None, notes: tuple[str, ...]) -> Source | None:
+def cached_source(
+    ref: RepoRef, requested: str, cache_dir: Path | None, notes: tuple[str, ...]
+) -> Source | None:
     """The cached snapshot of `ref`, or None when the cache does not hold it."""
     folder = repo_folder(cache_dir or default_cache_dir(), ref.repo_id)
     if not (folder / "snapshots").is_dir():

@@ -26,7 +26,10 @@ def make_cache(tmp_path: Path, weights: bytes = b"W" * 64) -> Path:
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(COMMIT)
     config = b'{"model_type": "llama"}'
-    files = {"config.json": (git_sha1(config), config), "model.safetensors": (hashlib.sha256(weights).hexdigest(), weights)}
+    files = {
+        "config.json": (git_sha1(config), config),
+        "model.safetensors": (hashlib.sha256(weights).hexdigest(), weights),
+    }
     for name, (blob, data) in files.items():
         (blobs / blob).write_bytes(data)
         (snap / name).symlink_to(Path("../../blobs") / blob)
@@ -34,7 +37,11 @@ def make_cache(tmp_path: Path, weights: bytes = b"W" * 64) -> Path:
         "format_version": 1,
         "files": {
             "config.json": {"size": len(config), "blob_id": files["config.json"][0]},
-            "model.safetensors": {"size": len(weights), "blob_id": "f" * 40, "lfs_sha256": files["model.safetensors"][0]},
+            "model.safetensors": {
+                "size": len(weights),
+                "blob_id": "f" * 40,
+                "lfs_sha256": files["model.safetensors"][0],
+            },
             "README.md": {"size": 10, "blob_id": "e" * 40},
         },
     }
