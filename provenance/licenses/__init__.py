@@ -1,0 +1,1 @@
+"""licenses (see docs/architecture.md)."""
