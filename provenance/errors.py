@@ -74,6 +74,10 @@ class RevisionNotFoundError(HubError, LookupError):
     """The repo exists but the branch, tag or commit does not."""
 
 
+class EntryNotFoundError(HubError, FileNotFoundError):
+    """A file listed for the repo (or asked for by name) is not there at this revision."""
+
+
 class GatedRepoError(HubError, PermissionError):
     """Files of a gated repo need an accepted licence and a token."""
 
