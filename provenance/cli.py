@@ -7,10 +7,11 @@ when it runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -94,11 +95,30 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
     output = _check_output(args.output, args.target)
     cache_dir = Path(args.cache_dir) if args.cache_dir else None
-    report = scan(args.target, cache_dir=cache_dir, max_files=args.max_files)
+    with _progress() as progress:
+        report = scan(args.target, cache_dir=cache_dir, max_files=args.max_files, progress=progress)
     fmt = args.format
     text = render(report, fmt, color=_use_color(output))
     _emit(text, output)
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[int, int, str], None] | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise (CI logs stay clean)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import Progress  # noqa: PLC0415
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("scanning", total=None)
+
+        def update(done: int, total: int, path: str) -> None:
+            bar.update(task, completed=done, total=total, description=_printable(path)[-40:])
+
+        yield update
 
 
 def _use_color(output: Path | None) -> bool:

@@ -51,12 +51,17 @@ class _Scan:
         return Origin(self.source.info.kind, path, detail)
 
 
-def scan(target: str, *, cache_dir: Path | None = None, max_files: int = 100_000) -> ScanReport:
+Progress = Callable[[int, int, str], None]
+
+
+def scan(
+    target: str, *, cache_dir: Path | None = None, max_files: int = 100_000, progress: Progress | None = None
+) -> ScanReport:
     """Resolve `target` (Hub id, local path, cache entry) and scan it. See docs/targets.md."""
     from provenance.sources.hf_cache import default_cache_dir, remember_ref  # noqa: PLC0415
     from provenance.sources.resolve import resolve  # noqa: PLC0415
 
-    report = scan_source(resolve(target, cache_dir=cache_dir, max_files=max_files))
+    report = scan_source(resolve(target, cache_dir=cache_dir, max_files=max_files), progress)
     info = report.target
     if info.kind == "hub" and info.repo_id and info.commit:
         remember_ref(
@@ -65,11 +70,15 @@ def scan(target: str, *, cache_dir: Path | None = None, max_files: int = 100_000
     return report
 
 
-def scan_source(source: Source) -> ScanReport:
+def scan_source(source: Source, progress: Progress | None = None) -> ScanReport:
+    """Read every file of `source` that a reader wants; `progress(done, total, path)` after each file."""
     state = _Scan(source)
     state.facts.extend(source.facts())
-    for entry in source.files():
+    entries = source.files()
+    for done, entry in enumerate(entries, 1):
         state.files.append(_scan_file(state, entry))
+        if progress is not None:
+            progress(done, len(entries), entry.path)
     state.findings.extend(source.findings())
     state.findings.extend(_cross_checks(state))
     return ScanReport(
