@@ -4,6 +4,7 @@ escaped, so a card or GGUF name holding ANSI escapes or `[bold]` cannot restyle 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from provenance.model import Fact, Finding, Severity
+from provenance.model import Fact, Finding, Origin, Severity
 from provenance.scan_report import FileReport, ScanReport
 
 _SEVERITY_STYLE = {
@@ -94,8 +95,15 @@ def _facts_table(console: Console, title: str, facts: list[Fact]) -> None:
     table.add_column("value", overflow="fold")
     table.add_column("where from", overflow="fold", style="dim")
     for fact in facts:
-        table.add_row(Text(fact.kind), Text(_fact_value(fact.value)), Text(clean(str(fact.origin))))
+        table.add_row(Text(fact.kind), Text(_fact_value(fact.value)), Text(clean(_origin_text(fact.origin))))
     console.print(table)
+
+
+def _origin_text(origin: Origin) -> str:
+    """Where a fact came from, short: the knowledge base's file is always the same; its source is not."""
+    if origin.source == "knowledge-base":
+        return "knowledge base: " + origin.detail.split(" ← ", 1)[-1]
+    return str(origin)
 
 
 def _fact_value(value: Any) -> str:
@@ -118,12 +126,48 @@ def _files_table(console: Console, files: tuple[FileReport, ...]) -> None:
     table.add_column("size", justify="right")
     table.add_column("kind")
     table.add_column("read")
-    for f in files[:200]:
-        size = "?" if f.entry.size is None else _human(f.entry.size)
-        table.add_row(Text(clean(f.entry.path)), size, f.kind, Text(clean(f.status)))
+    rows = _group_shards(files)
+    for path, size, kind, status in rows[:200]:
+        table.add_row(Text(clean(path)), size, kind, Text(clean(status)))
     console.print(table)
-    if len(files) > 200:
-        console.print(Text(f"... and {len(files) - 200} more files (see --format json)", style="dim"))
+    if len(rows) > 200:
+        console.print(Text(f"... and {len(rows) - 200} more rows (see --format json)", style="dim"))
+
+
+_SHARD = re.compile(r"^(?P<head>.*?)(?P<n>\d+)(?P<tail>-of-\d+\.[A-Za-z0-9.]+)$")
+
+
+def _group_shards(files: tuple[FileReport, ...]) -> list[tuple[str, str, str, str]]:
+    """One row per file, except shards of one checkpoint read the same way: one row for the run."""
+    rows: list[tuple[str, str, str, str]] = []
+    runs: dict[tuple[str, str, str, str], list[FileReport]] = {}
+    for f in files:
+        match = _SHARD.match(f.entry.path)
+        if match is None:
+            rows.append((f.entry.path, _size(f.entry.size), f.kind, f.status))
+            continue
+        key = (match["head"], match["tail"], f.kind, f.status)
+        if key not in runs:
+            runs[key] = []
+            rows.append(key)
+        runs[key].append(f)
+    return [_run_row(row, runs.get(row)) for row in rows]
+
+
+def _run_row(row: tuple[str, str, str, str], run: list[FileReport] | None) -> tuple[str, str, str, str]:
+    if run is None:
+        return row
+    if len(run) == 1:
+        f = run[0]
+        return (f.entry.path, _size(f.entry.size), f.kind, f.status)
+    head, tail, kind, status = row
+    sizes = [f.entry.size for f in run]
+    total = _size(sum(s for s in sizes if s is not None)) if None not in sizes else "?"
+    return (f"{head}*{tail} ({len(run)} shards)", total, kind, status)
+
+
+def _size(size: int | None) -> str:
+    return "?" if size is None else _human(size)
 
 
 def _findings(console: Console, findings: tuple[Finding, ...]) -> None:
