@@ -132,3 +132,15 @@ def test_malformed_file_in_a_folder_is_a_high_finding(tmp_path: Path) -> None:
     bad = [f for f in report.findings if f.rule_id == "file.malformed"]
     assert bad and bad[0].location == "config.json"
     assert issubclass(MalformedFileError, ValueError)
+
+
+def test_local_path_wins_over_hub_id(hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "acme" / "tiny-llm"
+    folder.mkdir(parents=True)
+    (folder / "README.md").write_text("---\nlicense: mit\n---\n# a local folder named like a Hub repo\n")
+    monkeypatch.chdir(tmp_path)
+    report = scan("acme/tiny-llm")
+    assert report.target.kind == "local-dir"
+    assert any("local path wins" in note for note in report.target.notes)
+    assert report.first("card.license") == "mit"
+    assert hub.log.count() == 0
