@@ -14,10 +14,14 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from provenance import __version__
 from provenance.errors import Interrupted, OutputError, ProvenanceError, UsageError
+
+if TYPE_CHECKING:
+    from provenance.lineage.model import LineageGraph
+    from provenance.scan_report import ScanReport
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -75,7 +79,30 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--max-files", type=int, default=100_000, help="refuse folders with more files (default 100000)"
     )
+    scan.add_argument("--no-lineage", action="store_true", help="do not resolve bases (no lineage section)")
+    scan.add_argument("--max-depth", type=int, default=8, metavar="N", help="lineage depth limit (default 8)")
     scan.set_defaults(run=_cmd_scan)
+    graph = commands.add_parser(
+        "graph",
+        help="the lineage graph of a model: bases, teachers, relations, evidence",
+        description="Resolve a model's lineage (Hub, HF cache, knowledge base) and render it.",
+        epilog=_TARGETS_HELP + "\n" + EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    graph.add_argument("target", metavar="TARGET")
+    graph.add_argument("--format", choices=("text", "mermaid", "dot", "json"), default="text")
+    graph.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically); '-' is stdout")
+    graph.add_argument(
+        "--cache-dir", metavar="DIR", help="Hugging Face cache to use (default: as huggingface_hub)"
+    )
+    graph.add_argument("--max-depth", type=int, default=8, metavar="N", help="depth limit (default 8)")
+    graph.add_argument(
+        "--weights",
+        nargs=2,
+        metavar=("PARENT_PATH", "PARENT_ID"),
+        help="opt-in weight witness: compare the local TARGET's tensors with a local PARENT_PATH checkpoint",
+    )
+    graph.set_defaults(run=_cmd_graph)
     return parser
 
 
@@ -97,10 +124,41 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     cache_dir = Path(args.cache_dir) if args.cache_dir else None
     with _progress() as progress:
         report = scan(args.target, cache_dir=cache_dir, max_files=args.max_files, progress=progress)
-    fmt = args.format
-    text = render(report, fmt, color=_use_color(output))
+    lineage = None if args.no_lineage else _lineage(report, cache_dir, args.max_depth, None)
+    text = render(report, args.format, color=_use_color(output), lineage=lineage)
     _emit(text, output)
     return EXIT_OK
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
+    from provenance.lineage.render import render  # noqa: PLC0415
+    from provenance.scan import scan  # noqa: PLC0415
+
+    output = _check_output(args.output, args.target)
+    cache_dir = Path(args.cache_dir) if args.cache_dir else None
+    report = scan(args.target, cache_dir=cache_dir)
+    graph = _lineage(report, cache_dir, args.max_depth, args.weights)
+    _emit(render(graph, args.format), output)
+    return EXIT_OK
+
+
+def _lineage(
+    report: ScanReport, cache_dir: Path | None, max_depth: int, weights: list[str] | None
+) -> LineageGraph:
+    from provenance.lineage.graph import build_graph, default_resolver  # noqa: PLC0415
+
+    if max_depth < 0:
+        raise UsageError("", "--max-depth must be 0 or more")
+    extra = []
+    if weights is not None:
+        from provenance.lineage.weights import as_witness, compare_checkpoints  # noqa: PLC0415
+
+        if report.target.root is None:
+            raise UsageError("", "--weights needs a local TARGET checkpoint")
+        witness = as_witness(compare_checkpoints(Path(report.target.root), Path(weights[0])), weights[1])
+        if witness is not None:
+            extra.append(witness)
+    return build_graph(report, default_resolver(cache_dir=cache_dir), max_depth, extra=extra)
 
 
 @contextlib.contextmanager

@@ -66,7 +66,7 @@ class Origin:
 
 @dataclass(frozen=True)
 class Fact:
-    """One typed claim of evidence: `kind` (e.g. `card.license`, `config.model_type`), a JSON value, its origin."""
+    """One typed claim: `kind` (e.g. `card.license`, `config.model_type`), a JSON value, and its origin."""
 
     kind: str
     value: Any

@@ -44,6 +44,7 @@ class _Scan:
     findings: list[Finding] = field(default_factory=list)
     files: list[FileReport] = field(default_factory=list)
     card_body: str | None = None
+    card_body_start_line: int | None = None
     headers: dict[str, frozenset[str]] = field(default_factory=dict)
     index: Any = None
 
@@ -88,6 +89,7 @@ def scan_source(source: Source, progress: Progress | None = None) -> ScanReport:
         facts=tuple(sorted(state.facts, key=_fact_key)),
         findings=tuple(sorted(set(state.findings), key=_finding_key)),
         card_body=state.card_body,
+        card_body_start_line=state.card_body_start_line,
     )
 
 
@@ -137,6 +139,7 @@ def _card(state: _Scan, entry: FileEntry, kind: str) -> FileReport:
         return FileReport(entry, kind, "listed")
     card = extract.card(_read_small(state, entry, CARD_LIMIT), entry.path)
     state.card_body = card.body
+    state.card_body_start_line = card.body_start_line
     state.facts.extend(extract.card_facts(card, state.origin))
     state.findings.extend(card.all_findings())
     return FileReport(entry, kind, "read", summary={"metadata_keys": sorted(map(str, card.metadata))})

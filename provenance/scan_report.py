@@ -42,6 +42,7 @@ class ScanReport:
     facts: tuple[Fact, ...]
     findings: tuple[Finding, ...]
     card_body: str | None = None
+    card_body_start_line: int | None = None
 
     def facts_of(self, kind: str) -> list[Fact]:
         return [f for f in self.facts if f.kind == kind]
@@ -62,6 +63,9 @@ class ScanReport:
         }
 
 
-def to_json_text(report: ScanReport) -> str:
-    """Deterministic bytes: sorted keys, stable order of lists, no timestamps."""
-    return json.dumps(report.to_json(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+def to_json_text(report: ScanReport, lineage: dict[str, Any] | None = None) -> str:
+    """Deterministic bytes: sorted keys, stable list order, no timestamps. `lineage` is the graph's JSON."""
+    doc = report.to_json()
+    if lineage is not None:
+        doc["lineage"] = lineage
+    return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from provenance.errors import UsageError
 from provenance.scan_report import ScanReport, to_json_text
+
+if TYPE_CHECKING:
+    from provenance.lineage.model import LineageGraph
 
 FORMATS = ("text", "json")
 
 
-def render(report: ScanReport, fmt: str, *, color: bool = False, width: int = 110) -> str:
+def render(
+    report: ScanReport,
+    fmt: str,
+    *,
+    color: bool = False,
+    width: int = 110,
+    lineage: LineageGraph | None = None,
+) -> str:
     if fmt == "json":
-        return to_json_text(report)
+        return to_json_text(report, lineage.to_json() if lineage is not None else None)
     if fmt == "text":
         from provenance.report.terminal import render_text  # noqa: PLC0415  (rich is slow to import)
 
-        return render_text(report, color=color, width=width)
+        return render_text(report, color=color, width=width, lineage=lineage)
     raise UsageError("", f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from provenance.lineage.model import LineageGraph
 from provenance.model import Fact, Finding, Origin, Severity
 from provenance.scan_report import FileReport, ScanReport
 
@@ -46,10 +47,15 @@ def clean(value: Any) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def render_text(report: ScanReport, *, color: bool, width: int) -> str:
+def render_text(report: ScanReport, *, color: bool, width: int, lineage: LineageGraph | None = None) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
     _header(console, report)
+    if lineage is not None:
+        from provenance.lineage.render import to_text_tree  # noqa: PLC0415
+
+        console.print(Text("Lineage", style="bold"))
+        console.print(Text(to_text_tree(lineage, evidence=True).rstrip("\n")))
     licenses = _select(report.facts, _LICENSE_KINDS) + [
         f for f in report.facts if f.kind.startswith("license_file.")
     ]
@@ -63,7 +69,8 @@ def render_text(report: ScanReport, *, color: bool, width: int) -> str:
     _facts_table(console, "GGUF metadata", [f for f in report.facts if f.kind.startswith("gguf.")])
     _facts_table(console, "Tokenizer", [f for f in report.facts if f.kind.startswith("tokenizer.")])
     _files_table(console, report.files)
-    _findings(console, report.findings)
+    findings = report.findings + (tuple(lineage.findings) if lineage is not None else ())
+    _findings(console, findings)
     return buffer.getvalue()
 
 

@@ -53,11 +53,11 @@ class Source(abc.ABC):
 
     @abc.abstractmethod
     def read(self, path: str, limit: int) -> bytes:
-        """The whole file at `path` (a repo-relative POSIX path). Raises LimitExceededError over `limit` bytes."""
+        """The whole file at `path` (repo-relative, POSIX). Raises LimitExceededError over `limit` bytes."""
 
     @abc.abstractmethod
     def read_prefix(self, path: str, length: int) -> bytes:
-        """The first `length` bytes of `path` (fewer if the file is shorter). Remote: one HTTP range request."""
+        """The first `length` bytes of `path` (fewer if shorter). Remote: one HTTP range request."""
 
     def facts(self) -> list[Fact]:
         """Facts the source knows beyond file bytes (Hub tags, gated status, recorded card data...)."""
