@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from provenance.model import Fact, FileEntry, Finding, Origin
 from provenance.readers import gguf as gg
 from provenance.readers import jsonfiles, modelcard, textfiles
+from provenance.readers import pickles as pk
 from provenance.readers import safetensors as st
 from provenance.sources.interface import Source
 
@@ -199,6 +201,10 @@ def safetensors_summary(header: st.SafetensorsHeader) -> dict[str, Any]:
         "metadata": header.metadata_dict(),
         "tensor_layout": [[t.name, t.dtype, list(t.shape)] for t in header.tensors],
     }
+
+
+def pickle_file(path: Path, name: str) -> pk.CheckpointReport:
+    return pk.read_checkpoint_file(path, name)
 
 
 GGUF_MAX_READ = gg.MAX_READ
