@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import pickletools
 import tarfile
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -300,6 +301,17 @@ class _Walk:
 def scan_pickle_stream(stream: io.BytesIO, name: str) -> PickleReport:
     """Walk one pickle from `stream`'s position to its STOP; the stream is left just after it."""
     walk = _Walk(name)
+    # pickletools decodes protocol-0 strings with escape_decode, which warns on odd escapes in hostile input
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stopped = _walk_ops(stream, walk)
+    if not stopped and not any(f.rule_id == "pickle.resource-limit" for f in walk.findings):
+        walk.finding("pickle.malformed", Severity.HIGH, "malformed pickle (unverifiable): no STOP opcode")
+    return PickleReport(name, tuple(walk.imports), walk.counts["ops"], walk.protocol, tuple(walk.findings))
+
+
+def _walk_ops(stream: io.BytesIO, walk: _Walk) -> bool:
+    """Feed every opcode to `walk`; True when the pickle ended with STOP."""
     stopped = False
     try:
         total = stream.getbuffer().nbytes
@@ -311,10 +323,8 @@ def scan_pickle_stream(stream: io.BytesIO, name: str) -> PickleReport:
             stopped = op.name == "STOP"
     except (ValueError, KeyError, TypeError, IndexError, OverflowError, UnicodeDecodeError, EOFError) as exc:
         walk.finding("pickle.malformed", Severity.HIGH, f"malformed pickle (unverifiable): {exc}")
-    else:
-        if not stopped and not any(f.rule_id == "pickle.resource-limit" for f in walk.findings):
-            walk.finding("pickle.malformed", Severity.HIGH, "malformed pickle (unverifiable): no STOP opcode")
-    return PickleReport(name, tuple(walk.imports), walk.counts["ops"], walk.protocol, tuple(walk.findings))
+        return True
+    return stopped
 
 
 def scan_pickle_bytes(data: bytes, name: str) -> PickleReport:
