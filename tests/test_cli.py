@@ -121,3 +121,46 @@ def test_debug_shows_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     code, _out, err = run(capsys, "--debug", "scan", str(tmp_path / "missing"))
     assert code == 3
     assert "Traceback" in err
+
+
+@pytest.mark.parametrize("fmt", ["text", "mermaid", "dot", "json"])
+def test_graph_command_every_format_offline(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code, out, err = run(capsys, "graph", "deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "--format", fmt)
+    assert code == 0, err
+    assert "meta-llama/Llama-3.3-70B-Instruct" in out
+    assert "deepseek-ai/DeepSeek-R1" in out
+    if fmt == "json":
+        doc = json.loads(out)
+        relations = {(e["parent"], e["relation"]) for e in doc["edges"] if e["child"].endswith("Llama-70B")}
+        assert relations == {
+            ("meta-llama/Llama-3.3-70B-Instruct", "finetune"),
+            ("deepseek-ai/DeepSeek-R1", "distillation"),
+        }
+
+
+def test_scan_json_has_lineage_unless_disabled(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code, out, _err = run(capsys, "scan", "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B", "--format", "json")
+    assert code == 0
+    lineage = json.loads(out)["lineage"]
+    assert any(e["parent"] == "Qwen/Qwen2.5-32B" and e["relation"] == "finetune" for e in lineage["edges"])
+    code, out, _err = run(
+        capsys, "scan", "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B", "--format", "json", "--no-lineage"
+    )
+    assert code == 0 and "lineage" not in json.loads(out)
+
+
+def test_unwritable_output_is_exit_5_and_leaves_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "llama"}')
+    code, _out, err = run(capsys, "scan", str(model), "--no-lineage", "-o", "/proc/provenance-report.json")
+    assert code == 5
+    assert err.startswith("provenance: error: /proc/provenance-report.json")
