@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -144,11 +145,14 @@ def test_every_shared_config_model_is_known_with_nothing_left_out() -> None:
         assert set(model.config) == set(recorded(entry)), repo_id
 
 
-def test_the_test_copy_of_configs_matches_shared_when_present() -> None:
+COPY_SHA256 = "58250046497b2a15511902c55c03326d03bee154f7144a62f9595e02ee5cbbfe"  # shared/known-models/configs.yaml as collected 2026-11-28
+
+
+def test_the_test_copy_of_configs_is_the_collected_file() -> None:
+    assert hashlib.sha256(CONFIGS_COPY.read_bytes()).hexdigest() == COPY_SHA256
     original = SHARED / "known-models" / "configs.yaml"
-    if not original.is_file():
-        pytest.skip("shared/ is not beside this clone; the tests/data copy stands in for it")
-    assert CONFIGS_COPY.read_bytes() == original.read_bytes()
+    if original.is_file():  # beside a checkout with shared/: the copy must not have drifted
+        assert CONFIGS_COPY.read_bytes() == original.read_bytes()
 
 
 def test_disagreements_keep_both_values() -> None:
