@@ -40,11 +40,11 @@ _LINEAGE_KINDS = (
 )
 
 
-def clean(value: Any) -> str:
-    """One line of printable text: control characters shown as escapes, long values cut."""
+def clean(value: Any, limit: int = 160) -> str:
+    """One line of printable text: control characters shown as escapes, long values cut at `limit`."""
     text = value if isinstance(value, str) else repr(value)
     text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
-    return text if len(text) <= 160 else text[:157] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def render_text(report: ScanReport, *, color: bool, width: int, lineage: LineageGraph | None = None) -> str:
@@ -185,12 +185,12 @@ def _findings(console: Console, findings: tuple[Finding, ...]) -> None:
     for finding in sorted(findings, key=lambda f: (-f.severity, f.rule_id, f.location)):
         line = Text(f"  {str(finding.severity).upper():8}", style=_SEVERITY_STYLE[finding.severity])
         line.append(f" {finding.rule_id}  ", style="bold")
-        line.append(clean(finding.message))
+        line.append(clean(finding.message, 600))
         if finding.location:
             line.append(f"  ({clean(finding.location)})", style="dim")
         console.print(line)
         if finding.fix:
-            console.print(Text(f"           fix: {clean(finding.fix)}", style="dim"))
+            console.print(Text(f"           fix: {clean(finding.fix, 600)}", style="dim"))
 
 
 def _human(size: int) -> str:
