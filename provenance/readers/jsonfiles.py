@@ -15,8 +15,10 @@ import hashlib
 import json
 import math
 import re
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from provenance.errors import LimitExceededError, MalformedFileError
@@ -26,8 +28,11 @@ from provenance.readers.textfiles import decode_text
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_JSON_DEPTH = 64
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]+|\\.)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+# A string token, or an unterminated one running to the end: it never fails once started, so no rescans.
+# Working on the UTF-8 bytes is safe: `"` and `\` never occur inside a multi-byte sequence.
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.DOTALL)
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 / -1 as signed bytes
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _OTHER_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
@@ -63,23 +68,21 @@ def load_json_object(
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MalformedFileError(name, "not valid UTF-8", offset=exc.start) from None
-    _check_depth(text, name, max_depth)
+    _check_depth(data, name, max_depth)
     value = _parse(text, name)
     if not isinstance(value, dict):
         raise MalformedFileError(name, f"top-level JSON value must be an object, got {_json_type(value)}")
     return value, findings
 
 
-def _check_depth(text: str, name: str, max_depth: int) -> None:
-    """Reject deep nesting before json (whose C scanner recurses) sees it."""
-    skeleton = _JSON_STRING.sub("", text)
-    if skeleton.count("[") + skeleton.count("{") <= max_depth:
+def _check_depth(data: bytes, name: str, max_depth: int) -> None:
+    """Reject deep nesting before json (whose C scanner recurses) sees it; C-speed passes only."""
+    skeleton = _JSON_STRING.sub(b"", data)
+    if skeleton.count(b"[") + skeleton.count(b"{") <= max_depth:
         return
-    depth = 0
-    for char in _NOT_BRACKET.sub("", skeleton):
-        depth += 1 if char in "[{" else -1
-        if depth > max_depth:
-            raise LimitExceededError(name, f"nesting too deep (over {max_depth} levels)")
+    steps = array("b", skeleton.translate(_BRACKET_STEPS, _NOT_BRACKETS))
+    if max(accumulate(steps), default=0) > max_depth:
+        raise LimitExceededError(name, f"nesting too deep (over {max_depth} levels)")
 
 
 def _parse(text: str, name: str) -> Any:

@@ -154,7 +154,7 @@ class ModelCard:
         field = _Field(self, "base_model_relation").single_string()
         if field.value is not None and field.value not in BASE_MODEL_RELATIONS:
             finding = _finding(
-                self,
+                self.name,
                 field.line,
                 "card.base-model-relation-unknown",
                 Severity.LOW,
@@ -201,7 +201,7 @@ class _Field:
         self.findings: list[Finding] = []
 
     def note(self, rule_id: str, severity: Severity, message: str, fix: str = "") -> None:
-        self.findings.append(_finding(self.card, self.line, rule_id, severity, message, fix=fix))
+        self.findings.append(_finding(self.card.name, self.line, rule_id, severity, message, fix=fix))
 
     def done(self, value: T) -> CardField[T]:
         return CardField(self.key, value, self.line, tuple(self.findings))
@@ -252,9 +252,9 @@ class _Field:
 
 
 def _finding(
-    card: ModelCard, line: int | None, rule_id: str, severity: Severity, message: str, *, fix: str = ""
+    name: str, line: int | None, rule_id: str, severity: Severity, message: str, *, fix: str = ""
 ) -> Finding:
-    location = f"{card.name}:{line}" if line is not None else card.name
+    location = f"{name}:{line}" if line is not None else name
     return Finding(rule_id, severity, message, location=location, fix=fix)
 
 
@@ -295,33 +295,22 @@ def parse_card(
     metadata: dict[Any, Any] = {}
     key_lines: dict[KeyPath, int] = {}
     if start is None:
-        findings.append(
-            _card_finding(
-                name,
-                "card.no-metadata",
-                Severity.MEDIUM,
-                f"no card metadata: {name} has no YAML front matter",
-            )
-        )
+        message = f"no card metadata: {name} has no YAML front matter"
+        findings.append(_finding(name, None, "card.no-metadata", Severity.MEDIUM, message))
         return ModelCard(name, metadata, key_lines, text, 1, encoding, tuple(findings), repo_id)
     if end is None:
         message = f"unterminated front matter ({name} line {start + 1}): no closing `---`; read as prose"
-        findings.append(
-            _card_finding(name, "card.unterminated-front-matter", Severity.MEDIUM, message, start + 1)
-        )
+        findings.append(_finding(name, start + 1, "card.unterminated-front-matter", Severity.MEDIUM, message))
         return ModelCard(name, metadata, key_lines, text, 1, encoding, tuple(findings), repo_id)
     if start > 0:
         message = f"front matter starts on line {start + 1}, after blank lines; some tools will not see it"
-        findings.append(_card_finding(name, "card.front-matter-not-first", Severity.LOW, message, start + 1))
-    block = "\n".join(lines[start + 1 : end])
-    if all(not line.strip() or line.lstrip().startswith("#") for line in lines[start + 1 : end]):
-        findings.append(
-            _card_finding(
-                name, "card.empty-metadata", Severity.MEDIUM, "card metadata block is empty", start + 1
-            )
-        )
+        findings.append(_finding(name, start + 1, "card.front-matter-not-first", Severity.LOW, message))
+    block = lines[start + 1 : end]
+    if all(not line.strip() or line.lstrip().startswith("#") for line in block):
+        message = "card metadata block is empty"
+        findings.append(_finding(name, start + 1, "card.empty-metadata", Severity.MEDIUM, message))
     else:
-        metadata, key_lines = _load_metadata(block, name, start + 1, max_front_matter_bytes)
+        metadata, key_lines = _load_metadata("\n".join(block), name, start + 1, max_front_matter_bytes)
     body = "\n".join(lines[end + 1 :])
     return ModelCard(name, metadata, key_lines, body, end + 2, encoding, tuple(findings), repo_id)
 
@@ -347,9 +336,3 @@ def _load_metadata(
             hint="card metadata is a YAML mapping such as `license: mit`",
         )
     return value, key_lines
-
-
-def _card_finding(
-    name: str, rule_id: str, severity: Severity, message: str, line: int | None = None
-) -> Finding:
-    return Finding(rule_id, severity, message, location=f"{name}:{line}" if line else name)

@@ -114,6 +114,22 @@ def test_deep_nesting_is_a_limit_error_not_a_recursion_error(opener: str) -> Non
     assert "nesting too deep" in str(error)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a": "' + b'\\"' * 1_000_000,
+        b'{"a": "' + b"[" * 2_000_000,
+        b'{"a": [' + b"[]," * 1_000_000 + b"[]]}",
+    ],
+    ids=["unterminated-escapes", "unterminated-brackets", "many-pairs"],
+)
+def test_nesting_pre_check_is_linear(data: bytes) -> None:
+    started = time.perf_counter()
+    with contextlib.suppress(MalformedFileError):
+        load_json_object(data, "x.json")
+    assert time.perf_counter() - started < 2
+
+
 def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
     value, _ = load_json_object(json.dumps({"t": "[" * 500 + '\\"{' * 200}).encode(), "x.json")
     assert value["t"].startswith("[[[")
