@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import signal
 import sys
@@ -103,7 +104,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="opt-in weight witness: compare the local TARGET's tensors with a local PARENT_PATH checkpoint",
     )
     graph.set_defaults(run=_cmd_graph)
+    for module in _COMMAND_MODULES:
+        importlib.import_module(module).register(commands)
     return parser
+
+
+# Commands that live next to their engine: each module has `register(commands)` adding its sub-parser with
+# `set_defaults(run=...)`, and imports nothing heavy at module level (start-up time).
+_COMMAND_MODULES = (
+    "provenance.policy.command",
+    "provenance.verify.hashes_command",
+    "provenance.verify.claims_command",
+)
 
 
 _TARGETS_HELP = """\
