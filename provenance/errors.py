@@ -56,7 +56,8 @@ class PolicyError(InputError):
     """A policy or license-catalog file is invalid; carries every problem found, not only the first."""
 
     def __init__(self, target: str, problems: list[str], hint: str = "") -> None:
-        super().__init__(target, "; ".join(problems), hint)
+        text = problems[0] if len(problems) == 1 else f"{len(problems)} problems:\n  " + "\n  ".join(problems)
+        super().__init__(target, text, hint)
         self.problems = problems
 
 
