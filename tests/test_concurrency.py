@@ -75,7 +75,7 @@ def test_two_scans_sharing_one_hf_cache(hub, tmp_path: Path) -> None:  # type: i
             assert hashlib.sha256(data).hexdigest() == blob.name
         else:
             header = f"blob {len(data)}\0".encode()
-            assert hashlib.sha1(header + data).hexdigest() == blob.name  # noqa: S324 (git's own id)
+            assert hashlib.sha1(header + data).hexdigest() == blob.name
     # and an offline scan afterwards reads the same facts from it
     offline = _cli(*argv, env={**env, "HF_HUB_OFFLINE": "1"})
     stdout, stderr = offline.communicate(timeout=60)
