@@ -170,7 +170,11 @@ def _lineage(
         witness = as_witness(compare_checkpoints(Path(report.target.root), Path(weights[0])), weights[1])
         if witness is not None:
             extra.append(witness)
-    return build_graph(report, default_resolver(cache_dir=cache_dir), max_depth, extra=extra)
+    from provenance.licenses.catalog import default_catalog  # noqa: PLC0415
+    from provenance.policy.engine import with_effective_licenses  # noqa: PLC0415
+
+    graph = build_graph(report, default_resolver(cache_dir=cache_dir), max_depth, extra=extra)
+    return with_effective_licenses(graph, default_catalog())
 
 
 @contextlib.contextmanager

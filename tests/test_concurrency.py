@@ -27,7 +27,9 @@ def _model_folder(root: Path) -> Path:
     folder = root / "model"
     folder.mkdir()
     (folder / "README.md").write_text("---\nlicense: mit\n---\n# m\n", encoding="utf-8")
-    (folder / "config.json").write_text(json.dumps({"model_type": "llama", "hidden_size": 8}), encoding="utf-8")
+    (folder / "config.json").write_text(
+        json.dumps({"model_type": "llama", "hidden_size": 8}), encoding="utf-8"
+    )
     return folder
 
 

@@ -86,10 +86,14 @@ class Node:
     source: str
     candidates: tuple[Candidate, ...] = ()
     notes: tuple[str, ...] = ()
+    effective: tuple[str, ...] | None = None  # set by provenance.policy.engine.with_effective_licenses
 
     @property
     def effective_licenses(self) -> tuple[str, ...]:
-        """The declared licenses until the policy engine computes what really applies."""
+        """The licenses that reach this model's weights (catalog ids) once the policy engine computed them,
+        else the declared ones."""
+        if self.effective is not None:
+            return self.effective
         return tuple(sorted({d.license for d in self.declared_licenses}))
 
     @property

@@ -26,7 +26,11 @@ def _licenses(node: Node | None) -> str:
         return "?"
     if node.source in {"unresolved", "external"}:
         return node.source
-    return ", ".join(node.effective_licenses) or "no license declared"
+    declared = sorted({d.license for d in node.declared_licenses})
+    text = ", ".join(declared) or "no license declared"
+    if node.effective is not None and len(node.effective) > len(declared):
+        text += f"; effective: {', '.join(node.effective)}"
+    return text
 
 
 def _edge_label(edge: Edge) -> str:

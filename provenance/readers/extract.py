@@ -6,17 +6,21 @@ Fact kinds produced here (documented in docs/scan-report.md): `card.*` from card
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from provenance.model import Fact, FileEntry, Finding, Origin
+from provenance.model import Fact, FileEntry, Finding, Origin, Severity
 from provenance.readers import gguf as gg
 from provenance.readers import jsonfiles, modelcard, textfiles
 from provenance.readers import pickles as pk
 from provenance.readers import safetensors as st
 from provenance.sources.interface import Source
+
+if TYPE_CHECKING:
+    from provenance.licenses.identify import ReferenceText, TextMatch
 
 OriginFn = Callable[[str, str], Origin]
 JsonResult = tuple[list[Fact], list[Finding], dict[str, Any], Any]
@@ -155,14 +159,63 @@ def license_file(
 ) -> tuple[list[Fact], list[Finding], dict[str, Any]]:
     text = textfiles.read_license_file(data, entry.path)
     first_line = next((line.strip() for line in text.text.splitlines() if line.strip()), "")
-    value = {
+    value: dict[str, Any] = {
         "path": entry.path,
         "sha256": text.sha256,
         "first_line": first_line[:120],
         "encoding": text.encoding,
     }
+    findings = list(text.findings)
+    match = identify_license_text(text.text)
+    if match is not None:
+        value["identified"] = {
+            "license": match.license_id,
+            "kind": match.kind,
+            "similarity": round(match.similarity, 4),
+            "edits": [e.to_json() for e in match.edits[:10]],
+        }
+        findings.extend(_edited_license_findings(entry.path, match))
     fact = Fact(f"license_file.{text.kind.value}", value, origin(entry.path, ""))
-    return [fact], list(text.findings), {"sha256": text.sha256, "first_line": first_line[:120]}
+    summary = {"sha256": text.sha256, "first_line": first_line[:120]}
+    if match is not None and match.license_id:
+        summary["identified"] = f"{match.license_id} ({match.kind}, {match.similarity:.3f})"
+    return [fact], findings, summary
+
+
+def identify_license_text(text: str) -> TextMatch | None:
+    """The catalog license this text is (exact, normalised or near), or None when no catalog text is close."""
+    from provenance.licenses.identify import identify_text  # noqa: PLC0415
+
+    match = identify_text(text, _reference_texts())
+    return match if match.kind != "none" else None
+
+
+@functools.cache
+def _reference_texts() -> tuple[ReferenceText, ...]:
+    from provenance.licenses.catalog import default_catalog  # noqa: PLC0415
+    from provenance.licenses.identify import reference_texts  # noqa: PLC0415
+
+    return reference_texts(default_catalog())
+
+
+def _edited_license_findings(path: str, match: TextMatch) -> list[Finding]:
+    """A known license text with its words changed: say which license, how similar, and where."""
+    if match.kind != "near" or not match.edits:
+        return []
+    first = match.edits[0]
+    where = "; ".join(
+        f"line {e.line}" + (f" (§{e.section})" if e.section else "") for e in match.edits[:5]
+    ) + (f"; and {len(match.edits) - 5} more" if len(match.edits) > 5 else "")
+    expected = first.expected[:80] or "(nothing)"
+    found = first.found[:80] or "(nothing)"
+    message = (
+        f"{path} is {match.name} with {len(match.edits)} edit(s) (similarity {match.similarity:.3f}): "
+        f"{where}; first: expected “{expected}”, found “{found}”"
+    )
+    fix = "an edited license is a different license: find out who changed it and which terms apply"
+    return [
+        Finding("license.text-modified", Severity.HIGH, message, location=f"{path}:{first.line}", fix=fix)
+    ]
 
 
 def safetensors(
