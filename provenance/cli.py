@@ -115,6 +115,7 @@ _COMMAND_MODULES = (
     "provenance.policy.command",
     "provenance.verify.hashes_command",
     "provenance.verify.claims_command",
+    "provenance.report.outputs_command",
 )
 
 
