@@ -9,7 +9,6 @@ import datetime
 import itertools
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -534,9 +533,7 @@ def test_policy_yaml_alias_bomb_is_rejected_before_construction() -> None:
         ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
         + [f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]" for p, n in zip("abcdefgh", "bcdefghi", strict=True)]
     )
-    started = time.monotonic()
     assert "anchors are not allowed" in one_problem(bomb)
-    assert time.monotonic() - started < 1
 
 
 @pytest.mark.parametrize(
@@ -565,10 +562,8 @@ def test_policy_file_oversize_is_rejected_with_a_bounded_read(tmp_path: Path) ->
     with path.open("wb") as handle:
         handle.write(b"version: 1\n")
         handle.truncate(64 * 1024 * 1024)  # sparse: 64 MB that is never read
-    started = time.monotonic()
     with pytest.raises(PolicyError) as caught:
         orgpolicy.load_policy(path)
-    assert time.monotonic() - started < 1
     assert caught.value.problems == [
         f"{path}: the policy file is over {orgpolicy.MAX_POLICY_BYTES} bytes; not parsed"
     ]

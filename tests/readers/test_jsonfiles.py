@@ -8,7 +8,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +106,7 @@ def test_oversize_is_rejected_before_parsing() -> None:
 @pytest.mark.parametrize("opener", ["[", '{"a":'])
 def test_deep_nesting_is_a_limit_error_not_a_recursion_error(opener: str) -> None:
     closer = "]" if opener == "[" else "}"
-    started = time.perf_counter()
     error = load_error((opener * 100_000 + "1" + closer * 100_000).encode())
-    assert time.perf_counter() - started < 2
     assert isinstance(error, LimitExceededError)
     assert "nesting too deep" in str(error)
 
@@ -123,11 +120,14 @@ def test_deep_nesting_is_a_limit_error_not_a_recursion_error(opener: str) -> Non
     ],
     ids=["unterminated-escapes", "unterminated-brackets", "many-pairs"],
 )
-def test_nesting_pre_check_is_linear(data: bytes) -> None:
-    started = time.perf_counter()
-    with contextlib.suppress(MalformedFileError):
-        load_json_object(data, "x.json")
-    assert time.perf_counter() - started < 2
+def test_nesting_pre_check_on_pathological_inputs(data: bytes) -> None:
+    """Inputs that made a regex-based pre-check quadratic: each ends in a definite answer (speed: bench/)."""
+    try:
+        value, _ = load_json_object(data, "x.json")
+    except MalformedFileError as exc:
+        assert "x.json" in str(exc)
+    else:
+        assert len(value["a"]) == 1_000_001
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
