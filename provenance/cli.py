@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-files", type=int, default=100_000, help="refuse folders with more files (default 100000)"
     )
     scan.add_argument("--no-lineage", action="store_true", help="do not resolve bases (no lineage section)")
+    scan.add_argument(
+        "--no-claims", action="store_true", help="do not check benchmark claims (no claims section)"
+    )
     scan.add_argument("--max-depth", type=int, default=8, metavar="N", help="lineage depth limit (default 8)")
     scan.set_defaults(run=_cmd_scan)
     graph = commands.add_parser(
@@ -138,7 +141,12 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     with _progress() as progress:
         report = scan(args.target, cache_dir=cache_dir, max_files=args.max_files, progress=progress)
     lineage = None if args.no_lineage else _lineage(report, cache_dir, args.max_depth, None)
-    text = render(report, args.format, color=_use_color(output), lineage=lineage)
+    claims = None
+    if not args.no_claims:
+        from provenance.verify.claims import claims_section  # noqa: PLC0415
+
+        claims = claims_section(report)
+    text = render(report, args.format, color=_use_color(output), lineage=lineage, claims=claims)
     _emit(text, output)
     return EXIT_OK
 

@@ -63,9 +63,14 @@ class ScanReport:
         }
 
 
-def to_json_text(report: ScanReport, lineage: dict[str, Any] | None = None) -> str:
-    """Deterministic bytes: sorted keys, stable list order, no timestamps. `lineage` is the graph's JSON."""
+def to_json_text(
+    report: ScanReport, lineage: dict[str, Any] | None = None, claims: dict[str, Any] | None = None
+) -> str:
+    """Deterministic bytes: sorted keys, stable list order, no timestamps. `lineage` is the graph's JSON,
+    `claims` the benchmark-claims section (provenance.verify.claims.claims_section)."""
     doc = report.to_json()
     if lineage is not None:
         doc["lineage"] = lineage
+    if claims is not None:
+        doc["claims"] = claims
     return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

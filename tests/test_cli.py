@@ -164,3 +164,26 @@ def test_unwritable_output_is_exit_5_and_leaves_nothing(
     code, _out, err = run(capsys, "scan", str(model), "--no-lineage", "-o", "/proc/provenance-report.json")
     assert code == 5
     assert err.startswith("provenance: error: /proc/provenance-report.json")
+
+
+def test_scan_json_has_a_claims_section_checked_against_published_figures(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "r1"
+    folder.mkdir()
+    card = Path(__file__).parent / "data" / "cards" / "deepseek-ai__DeepSeek-R1.README.github.md"
+    text = card.read_text(encoding="utf-8")
+    (folder / "README.md").write_text(text, encoding="utf-8")
+    assert main(["scan", str(folder), "--no-lineage", "--format", "json"]) == 0
+    claims = json.loads(capsys.readouterr()[0])["claims"]
+    assert claims["summary"]["claims"]["matches-published"] > 100
+    assert "differs-from-published" not in claims["summary"]["claims"]
+    # one cell changed: the scan flags it with both values
+    assert "**97.3**" in text
+    (folder / "README.md").write_text(text.replace("**97.3**", "**98.1**", 1), encoding="utf-8")
+    assert main(["scan", str(folder), "--no-lineage", "--format", "json"]) == 0
+    claims = json.loads(capsys.readouterr()[0])["claims"]
+    assert claims["summary"]["claims"]["differs-from-published"] >= 1
+    assert any("98.1" in f["message"] and "97.3" in f["message"] for f in claims["findings"])
+    assert main(["scan", str(folder), "--no-lineage", "--no-claims", "--format", "json"]) == 0
+    assert "claims" not in json.loads(capsys.readouterr()[0])

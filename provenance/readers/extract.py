@@ -36,6 +36,7 @@ _CARD_KINDS = {
     "datasets": "card.datasets",
     "tags": "card.tags",
     "language": "card.language",
+    "model-index": "card.model_index",
 }
 _ONE_FACT_PER_ITEM = frozenset({"license", "base_model"})
 

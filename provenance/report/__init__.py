@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from provenance.errors import UsageError
 from provenance.scan_report import ScanReport, to_json_text
@@ -20,11 +20,12 @@ def render(
     color: bool = False,
     width: int = 110,
     lineage: LineageGraph | None = None,
+    claims: dict[str, Any] | None = None,
 ) -> str:
     if fmt == "json":
-        return to_json_text(report, lineage.to_json() if lineage is not None else None)
+        return to_json_text(report, lineage.to_json() if lineage is not None else None, claims)
     if fmt == "text":
         from provenance.report.terminal import render_text  # noqa: PLC0415  (rich is slow to import)
 
-        return render_text(report, color=color, width=width, lineage=lineage)
+        return render_text(report, color=color, width=width, lineage=lineage, claims=claims)
     raise UsageError("", f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")

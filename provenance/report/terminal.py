@@ -47,7 +47,14 @@ def clean(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def render_text(report: ScanReport, *, color: bool, width: int, lineage: LineageGraph | None = None) -> str:
+def render_text(
+    report: ScanReport,
+    *,
+    color: bool,
+    width: int,
+    lineage: LineageGraph | None = None,
+    claims: dict[str, Any] | None = None,
+) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
     _header(console, report)
@@ -69,9 +76,22 @@ def render_text(report: ScanReport, *, color: bool, width: int, lineage: Lineage
     _facts_table(console, "GGUF metadata", [f for f in report.facts if f.kind.startswith("gguf.")])
     _facts_table(console, "Tokenizer", [f for f in report.facts if f.kind.startswith("tokenizer.")])
     _files_table(console, report.files)
+    if claims is not None:
+        _claims(console, claims)
     findings = report.findings + (tuple(lineage.findings) if lineage is not None else ())
     _findings(console, findings)
     return buffer.getvalue()
+
+
+def _claims(console: Console, claims: dict[str, Any]) -> None:
+    """One line per verdict count; contradicted claims come with the findings of the claims section."""
+    summary = claims.get("summary") or {}
+    counts = {**(summary.get("claims") or {}), **(summary.get("comparisons") or {})}
+    if not counts:
+        return
+    shown = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
+    console.print(Text("Benchmark claims", style="bold"))
+    console.print(Text(f"  {shown}  (details: provenance claims TARGET)"))
 
 
 def _header(console: Console, report: ScanReport) -> None:
