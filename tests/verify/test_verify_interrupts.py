@@ -1,0 +1,50 @@
+"""Ctrl-C and SIGTERM while hashing: stop within about a second, documented exit code, nothing written."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def _read_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    return 0
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["sigint", "sigterm"]
+)
+def test_signal_while_hashing_a_big_file(tmp_path: Path, signum: int, code: int) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    with (model / "big.safetensors").open("wb") as fh:
+        fh.truncate(8 * 1024**3)  # sparse: seconds of hashing, no disk used
+    out = tmp_path / "report.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "provenance.cli", "verify", str(model), "--format", "json", "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while _read_bytes(proc.pid) < 64 * 1024**2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "hashing finished before the signal"
+    sent = time.monotonic()
+    proc.send_signal(signum)
+    try:
+        _stdout, stderr = proc.communicate(timeout=5)
+    finally:
+        proc.kill()
+    elapsed = time.monotonic() - sent
+    assert proc.returncode == code, stderr
+    assert elapsed < 1.5, f"took {elapsed:.2f} s to stop"
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
