@@ -7,15 +7,19 @@ each in its own process so that its peak RSS is its own (`wait4` rusage):
                tensor digest in the same pass; plus the whole `provenance verify` CLI (start-up included);
 * openssl      `openssl dgst -sha256 FILES...` (one process, one core: how people usually run it);
 * hf-style     huggingface_hub's `verify_repo_checksums` approach: one file at a time, `sha_fileobj`;
-* model-signing its hashing (`model_signing.hashing`), when the package is installed; it is not on the
-               offline index here, so the bench says so. A labelled emulation of its default file hashing
-               (1 MiB `f.read` chunks, a thread pool over files) is shown for reference, never as the package.
+* model-signing its hashing (`model_signing.hashing.hash`), run by the interpreter of the bench's own
+               environment (`--model-signing-python`, default: `make bench-env` makes bench/.venv with
+               model-signing and pyopenssl); without it the bench says so and shows a labelled emulation of
+               its default file hashing (1 MiB `f.read` chunks, a thread pool over files), never as the
+               package.
 
 Every figure is GB/s (10^9 bytes/s) and a ratio to `openssl speed -evp sha256 -multi 2` (the compute ceiling
 of both cores); the one-big-file case is a ratio to single-core `openssl speed`. "cold" evicts the files from
 the page cache first (`posix_fadvise(DONTNEED)`); "warm" reads them once before timing.
 
+    make bench-env   # bench/.venv with model-signing (needs pyopenssl too)
     .venv/bin/python bench/hash_bench.py [--size-gb 4] [--shards 8] [--repeat 3] [--no-cold] [--keep]
+                                         [--model-signing-python bench/.venv/bin/python]
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+DEFAULT_MS_PYTHON = str(ROOT / "bench" / ".venv" / "bin" / "python")
+MS_PYTHON = DEFAULT_MS_PYTHON  # set from --model-signing-python
 TENSOR_BYTES = 32 * 1024 * 1024  # one BF16 [4096, 4096] tensor
 
 
@@ -205,7 +211,9 @@ def inner_seconds(out: str) -> float:
 
 
 def model_signing_available() -> bool:
-    probe = subprocess.run([PYTHON, "-c", "import model_signing"], capture_output=True, check=False)
+    if not Path(MS_PYTHON).exists():
+        return False
+    probe = subprocess.run([MS_PYTHON, "-c", "import model_signing"], capture_output=True, check=False)
     return probe.returncode == 0
 
 
@@ -280,7 +288,7 @@ def run_all(folder: Path, big: Path, files: list[Path], cold: bool, ms_real: boo
                 files,
             ),
             *(
-                [("model-signing hashing", [PYTHON, "-c", _MS_REAL, str(folder)], True, nbytes, files)]
+                [("model-signing hashing", [MS_PYTHON, "-c", _MS_REAL, str(folder)], True, nbytes, files)]
                 if ms_real
                 else []
             ),
@@ -324,7 +332,7 @@ def report(runs: list[Run], multi: float, single: float, ms_real: bool, total: i
     print(f"openssl speed -evp sha256 -multi 2: {multi / 1e9:.3f} GB/s (compute ceiling, both cores)")
     print(f"openssl speed -evp sha256 (1 core): {single / 1e9:.3f} GB/s")
     if not ms_real:
-        print("model-signing: NOT INSTALLED (no model-signing wheel in the offline index: only pyopenssl);")
+        print(f"model-signing: NOT INSTALLED for {MS_PYTHON} (run `make bench-env`);")
         print("  its real figure is not measured. The EMULATED row imitates its default file hashing.")
     print(f"\n{'method':<55} {'case':<5} {'GB/s':>7} {'ratio':>7} {'peak RSS':>9}")
     for run in runs:
@@ -364,7 +372,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the files (printed path)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure, best kept (default 3)")
     parser.add_argument("--tmp", default="/tmp", help="where to create the checkpoint (default /tmp)")
+    parser.add_argument(
+        "--model-signing-python", default=DEFAULT_MS_PYTHON, help="interpreter with model-signing"
+    )
     args = parser.parse_args()
+    global MS_PYTHON  # noqa: PLW0603 (one run, one setting)
+    MS_PYTHON = args.model_signing_python
     total = int(args.size_gb * 1e9)
     work = Path(tempfile.mkdtemp(prefix="provenance-hash-bench-", dir=args.tmp))
     try:
