@@ -119,6 +119,7 @@ _COMMAND_MODULES = (
     "provenance.verify.hashes_command",
     "provenance.verify.claims_command",
     "provenance.report.outputs_command",
+    "provenance.report.sbom_command",
 )
 
 

@@ -53,6 +53,15 @@ HUB = HubEmulator(_STATE / "hub-store").start()
 HF_HOME = _STATE / "hf-home"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files (tests/data/golden/) from the current output instead of comparing",
+    )
+
+
 def _cleanup() -> None:
     HUB.stop()
     shutil.rmtree(_STATE, ignore_errors=True)

@@ -1,29 +1,16 @@
 """Golden files for the output formats: `pytest tests/outputs --update-goldens` rewrites them.
 
-The option is registered here, so it is known when pytest starts from this folder (or from a parent that
-names it); a run of the whole suite without the option compares as usual.
+The option is registered once, in tests/conftest.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import pytest
 from outputs_support import Golden
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden" / "outputs"
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    # another conftest (the SBOM tests') may have registered the same option first: then it is shared
-    with contextlib.suppress(ValueError):
-        parser.addoption(
-            "--update-goldens",
-            action="store_true",
-            default=False,
-            help="rewrite the golden files from the current output instead of comparing",
-        )
 
 
 @pytest.fixture
