@@ -284,7 +284,63 @@ def _cross_checks(state: _Scan) -> list[Finding]:
                 "declare the license of the weights in the model card front matter",
             )
         )
+    findings.extend(_license_conflict(state))
     return findings
+
+
+_DECLARING_FACTS = ("card.license", "hub.license", "gguf.general.license")
+_ROOT_LICENSE_FILES = frozenset(
+    {"license", "license.md", "license.txt", "licence", "licence.md", "licence.txt"}
+)
+
+
+def _license_witnesses(state: _Scan) -> dict[str, dict[str, str]]:
+    """Per witness (card, Hub tags, GGUF metadata, root LICENSE text): the licenses it names, and how."""
+    from provenance.licenses.catalog import default_catalog  # noqa: PLC0415  (loaded only when comparing)
+
+    catalog = default_catalog()
+    name = next(
+        (f.value for f in state.facts if f.kind == "card.license_name" and isinstance(f.value, str)), None
+    )
+    seen: dict[str, dict[str, str]] = {}
+    for fact in state.facts:
+        if fact.kind in _DECLARING_FACTS and isinstance(fact.value, str) and fact.value.strip():
+            known = catalog.lookup(fact.value, name if fact.kind == "card.license" else None)
+            key = known.id if known is not None else fact.value.strip().lower()
+            if key != "other":
+                where = fact.origin.location or "tags"
+                seen.setdefault(fact.kind, {})[key] = f"{fact.kind} {fact.value!r} ({where})"
+        elif fact.kind == "license_file.LICENSE" and isinstance(fact.value, dict):
+            identified = fact.value.get("identified") or {}
+            path = str(fact.value.get("path", ""))
+            if (
+                path.lower() in _ROOT_LICENSE_FILES
+                and identified.get("kind") == "exact"
+                and identified.get("license")
+            ):
+                seen.setdefault(path, {})[str(identified["license"])] = f"{path} text"
+    return seen
+
+
+def _license_conflict(state: _Scan) -> list[Finding]:
+    """A finding when two witnesses name no license in common (a card listing two ids agrees with either)."""
+    witnesses = list(_license_witnesses(state).values())
+    if not any(a.keys().isdisjoint(b) for i, a in enumerate(witnesses) for b in witnesses[i + 1 :]):
+        return []
+    by_license: dict[str, list[str]] = {}
+    for named in witnesses:
+        for license_id, how in named.items():
+            by_license.setdefault(license_id, []).append(how)
+    said = "; ".join(f"{license_id}: {', '.join(how)}" for license_id, how in sorted(by_license.items()))
+    return [
+        Finding(
+            "license.conflict",
+            Severity.HIGH,
+            f"the license witnesses disagree ({said})",
+            state.source.info.requested,
+            "find out which license applies to the weights and make the card, LICENSE and metadata agree",
+        )
+    ]
 
 
 __all__ = ["ProvenanceError", "ScanReport", "scan", "scan_source"]

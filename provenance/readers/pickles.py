@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import pickletools
+import struct
 import tarfile
 import warnings
 import zipfile
@@ -24,6 +25,7 @@ MAX_OPCODES = 10_000_000
 MAX_MEMO = 100_000
 MAX_DUP_MARK = 1_000_000
 GET_PUT_RATIO = 50
+_MAX_LOCAL_HEADER_CHECKS = 100_000
 LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
 LEGACY_MAX_PICKLES = 5
 
@@ -393,13 +395,19 @@ def _scan_zip(fh: Any, name: str) -> CheckpointReport:
 
     try:
         archive = zipfile.ZipFile(fh)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:  # an unknown zip version
         add("archive.malformed", f"malformed/suspicious archive: {exc}")
         return CheckpointReport(name, "zip", (), (), tuple(findings))
     with archive:
         infos = archive.infolist()
         entries = tuple((i.filename, i.file_size) for i in infos)
         _check_zip_layout(infos, add)
+        differ = _local_names_differing(fh, infos)
+        if differ:
+            add(
+                "archive.malformed",
+                f"malformed/suspicious archive: local and central names differ for {differ}",
+            )
         for info in infos:
             if info.filename.endswith(".pkl") and not info.flag_bits & 0x1:
                 data = _read_member(archive, info, add)
@@ -419,6 +427,25 @@ def _check_zip_layout(infos: list[zipfile.ZipInfo], add: Any) -> None:
         add("archive.malformed", "malformed/suspicious archive: nested archive")
     if any("/code/" in f"/{n}" or n.endswith((".py", "constants.pkl")) for n in names):
         add("archive.executable-code", "contains executable code (TorchScript code/ or .py); never loaded")
+
+
+def _local_names_differing(fh: Any, infos: list[zipfile.ZipInfo]) -> list[str]:
+    """Members whose local header is missing or names another file than the central directory (a polyglot)."""
+    differ: list[str] = []
+    for info in infos[:_MAX_LOCAL_HEADER_CHECKS]:
+        if info.header_offset < 0:  # a central directory pointing before the archive start
+            differ.append(info.filename)
+            continue
+        fh.seek(info.header_offset)
+        head = fh.read(30)
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            differ.append(info.filename)
+            continue
+        flags, name_length = struct.unpack("<H", head[6:8])[0], struct.unpack("<H", head[26:28])[0]
+        name = fh.read(name_length).decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+        if name != info.orig_filename:
+            differ.append(info.filename)
+    return differ[:5]
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, add: Any) -> bytes | None:

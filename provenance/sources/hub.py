@@ -71,6 +71,7 @@ from huggingface_hub.hf_api import ModelInfo
 from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]  # lazily exported
 
 from provenance import __version__
+from provenance.errors import EntryNotFoundError as ListedFileMissingError
 from provenance.errors import (
     GatedRepoError,
     HubError,
@@ -525,7 +526,7 @@ class HubSource(Source):
         if isinstance(exc, EntryNotFoundError):
             problem = f"listed at commit {self._commit[:12]} but the Hub answered 404 EntryNotFound ({what})"
             raise self._error(
-                HubError, self._target, problem, "the repo may have been rewritten; scan again"
+                ListedFileMissingError, self._target, problem, "the repo may have been rewritten; scan again"
             ) from exc
 
     def _error(

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from provenance.errors import InputError, LimitExceededError, TargetNotFoundError
 from provenance.model import FileEntry, Finding, Severity
+from provenance.readers.textfiles import classify_path
 from provenance.sources.interface import Source, TargetInfo
 
 DEFAULT_MAX_FILES = 100_000
 _SKIP_DIRS = frozenset({".git", ".cache", "__pycache__", ".hg", ".svn"})
+_LICENSE_KINDS = frozenset({"license", "notice", "use_policy"})
 
 
 def check_readable_target(path: Path) -> os.stat_result:
@@ -115,6 +117,11 @@ class LocalDirSource(Source):
         if path.is_symlink():
             self._note_symlink(path)
             return False
+        rel = path.relative_to(self._root).as_posix()
+        if classify_path(rel) in _LICENSE_KINDS:
+            self._add(
+                "file.license-directory", Severity.MEDIUM, f"{rel} is a directory, not a license text", rel
+            )
         return True
 
     def _entry(self, path: Path) -> FileEntry | None:
