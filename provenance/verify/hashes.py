@@ -3,7 +3,8 @@
 Hashing a file is an independent task with plain inputs (`HashTask`) and outputs (`FileDigests`), so a large
 run can map `hash_file` over a distributed engine; `hash_files` maps it over a thread pool here. hashlib
 releases the GIL while it hashes (and the reads release it too), so threads use every core: one file per
-thread, the biggest first. One big file streams at single-core speed (SHA-256 is sequential).
+thread, the biggest first. One big file is read on one thread and hashed on another, at single-core
+SHA-256 speed (SHA-256 is sequential).
 
 Safety, from the reliability checklist:
 * no mmap (a file truncated under us would be SIGBUS): `readinto` a fixed buffer, `CHUNK` bytes at a time,
@@ -112,9 +113,10 @@ def hash_file(
     chunk: int = CHUNK,
     pipeline: bool = False,
 ) -> FileDigests:
-    """Stream one file once and return every digest `task` asks for. `pipeline`: when both file and
-    range (tensor) digests are asked, hash them side by side on helper threads, for a file hashed alone
-    while other cores are idle. (With one digest the hand-off costs as much as the overlapped read saves.)"""
+    """Stream one file once and return every digest `task` asks for. `pipeline`: for a file hashed while
+    other cores are idle, read on this thread and hash on helper threads (the file digests and the tensor
+    digests side by side): the copy out of the page cache then overlaps the hashing, so one big file
+    hashes at close to single-core SHA-256 speed (bench/hash_bench.py, "one big file")."""
     unknown = set(task.algorithms) - set(ALGORITHMS)
     if unknown:
         raise ValueError(f"unknown algorithms {sorted(unknown)}")
@@ -128,7 +130,7 @@ def hash_file(
         if last_end > before.st_size:
             raise InputError(task.path, f"byte ranges end at {last_end}, the file has {before.st_size} bytes")
         whole = _whole_file_hashers(task.algorithms, before.st_size)
-        side_by_side = pipeline and bool(whole) and any(g.last_end for g in groups)
+        side_by_side = pipeline and (bool(whole) or any(g.last_end for g in groups))
         stream = _stream_pipelined if side_by_side else _stream
         done = stream(fd, task, before.st_size, whole, groups, cancel, progress, chunk)
         _check_unchanged(task, before, done)
