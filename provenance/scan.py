@@ -285,7 +285,31 @@ def _cross_checks(state: _Scan) -> list[Finding]:
             )
         )
     findings.extend(_license_conflict(state))
+    findings.extend(_license_file_missing(state))
     return findings
+
+
+_LISTING_SOURCES = frozenset({"hub", "local-dir", "hf-cache"})
+
+
+def _license_file_missing(state: _Scan) -> list[Finding]:
+    """A repo or folder (not a single file, not the knowledge base) without any LICENSE-like file."""
+    from provenance.readers.textfiles import FileKind, classify_path  # noqa: PLC0415
+
+    info = state.source.info
+    if info.kind not in _LISTING_SOURCES:
+        return []
+    if any(classify_path(f.entry.path) is FileKind.LICENSE for f in state.files):
+        return []
+    return [
+        Finding(
+            "license.file-missing",
+            Severity.LOW,
+            "no LICENSE file: the license text is not shipped with the model (only a card or tag names it)",
+            info.requested,
+            "add the full text of the weights' license as LICENSE at the top of the repo",
+        )
+    ]
 
 
 _DECLARING_FACTS = ("card.license", "hub.license", "gguf.general.license")

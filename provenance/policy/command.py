@@ -119,6 +119,8 @@ def evaluate(
     if attest:
         org_policy = org_policy.with_attestations(attest)
     report = scan(target, cache_dir=cache_dir)
+    if org_policy.require_weights_metadata:
+        _require_weights_metadata(report, org_policy.location)
     graph = _lineage(report, cache_dir, max_depth, None)
     root = Path(report.target.root) if report.target.root else None
     artifact = load_artifact(root) if root is not None and root.is_dir() else None
@@ -135,6 +137,29 @@ def evaluate(
         tool_version=__version__,
     )
     return Evaluation(report, graph, result)
+
+
+def _require_weights_metadata(report: ScanReport, policy_location: str) -> None:
+    """No verdict (exit 4) when the policy needs the weights' metadata and the scan could not read it."""
+    from provenance.errors import GatedRepoError, HubUnavailableError  # noqa: PLC0415
+
+    why = f"the policy ({policy_location}) sets evidence.require_weights_metadata"
+    target = report.target.requested
+    gated = sorted({f.location or "" for f in report.findings if f.rule_id == "hub.gated-file"})
+    if gated:
+        fixes = sorted({f.fix for f in report.findings if f.rule_id == "hub.gated-file" and f.fix})
+        raise GatedRepoError(
+            target,
+            f"gated repo: the weights' metadata could not be read ({', '.join(gated[:3])}); {why}",
+            fixes[0] if fixes else "accept the repo's terms on the Hub and set HF_TOKEN",
+        )
+    if report.target.kind == "knowledge-base":
+        raise HubUnavailableError(
+            target,
+            f"resolved from the bundled knowledge base only (Hub unreachable or offline, nothing cached): "
+            f"no weights' metadata; {why}",
+            "run where the Hub is reachable, or download the repo's metadata into the HF cache first",
+        )
 
 
 def _run(args: argparse.Namespace) -> int:

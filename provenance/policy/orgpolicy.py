@@ -41,10 +41,12 @@ _TOP_KEYS = (
     "severity",
     "suppressions",
     "fail_on",
+    "evidence",
 )
 _USE_KEYS = ("commercial", "distribution", "hosted", "expected_mau")
 _LICENSE_KEYS = ("allowed", "denied", "unknown")
 _ATTESTATION_KEYS = ("required", "given")
+_EVIDENCE_KEYS = ("require_weights_metadata",)
 _SUPPRESSION_KEYS = ("rule", "model", "license", "justification", "expires")
 # Flat spellings people reach for, and where the setting really lives.
 _TOP_LEVEL_SPELLINGS = {
@@ -148,6 +150,9 @@ class OrgPolicy:
     severity_overrides: tuple[tuple[str, Severity], ...]
     suppressions: tuple[Suppression, ...]
     fail_on: Severity
+    # `check` exits 4 (not a verdict) when it could not read the weights' metadata: a gated repo without
+    # access, or a scan resolved from the bundled knowledge base alone
+    require_weights_metadata: bool = False
 
     def severity_for(self, rule_id: str, default: Severity) -> Severity:
         """The severity of the first override (in file order) whose rule id or glob matches."""
@@ -202,6 +207,7 @@ class OrgPolicy:
             "severity": [{"rule": rule, "severity": str(sev)} for rule, sev in self.severity_overrides],
             "suppressions": [s.to_json() for s in self.suppressions],
             "fail_on": str(self.fail_on),
+            "evidence": {"require_weights_metadata": self.require_weights_metadata},
         }
 
 
@@ -406,6 +412,7 @@ class _PolicyBuilder:
         denied = self.license_list(licenses.get("denied", []), ("licenses", "denied"))
         self.overlap(allowed or (), denied)
         attestations = self.mapping(doc.get("attestations", _MISSING), ("attestations",), _ATTESTATION_KEYS)
+        evidence = self.mapping(doc.get("evidence", _MISSING), ("evidence",), _EVIDENCE_KEYS)
         policy = OrgPolicy(
             name=self.text(doc, "name", _default_name(self.name)),
             description=self.text(doc, "description", ""),
@@ -419,6 +426,11 @@ class _PolicyBuilder:
             severity_overrides=self.overrides(doc.get("severity", _MISSING)),
             suppressions=self.suppressions(doc.get("suppressions", [])),
             fail_on=self.severity(doc.get("fail_on", "high"), ("fail_on",)),
+            require_weights_metadata=self.boolean(
+                evidence.get("require_weights_metadata", _MISSING),
+                ("evidence", "require_weights_metadata"),
+                default=False,
+            ),
         )
         return None if self.found else policy
 

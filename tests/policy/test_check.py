@@ -365,3 +365,45 @@ def test_exact_license_copy_is_identified_in_a_scan(
     assert facts[0]["value"]["identified"]["license"] == "Apache-2.0"
     assert facts[0]["value"]["identified"]["kind"] == "exact"
     assert not [f for f in report["findings"] if f["rule_id"] == "license.text-modified"]
+
+
+def _evidence_policy(tmp_path: Path, required: bool) -> str:
+    policy = tmp_path / f"evidence-{required}.yaml"
+    flag = "true" if required else "false"
+    policy.write_text(f"version: 1\nevidence:\n  require_weights_metadata: {flag}\n", encoding="utf-8")
+    return str(policy)
+
+
+def test_gated_repo_gives_no_verdict_when_the_policy_requires_weights_metadata(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, hub: Any
+) -> None:
+    assert main(["check", "acme/gated-llama", "--policy", _evidence_policy(tmp_path, True)]) == 4
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    assert "gated repo" in err and "evidence.require_weights_metadata" in err
+    assert "acme/gated-llama" in err
+    # without the requirement the public metadata is judged: a verdict (0 or 1), never exit 4
+    assert main(["check", "acme/gated-llama", "--policy", _evidence_policy(tmp_path, False)]) in (0, 1)
+    _out, err = capsys.readouterr()
+    assert "Traceback" not in err
+
+
+def test_knowledge_base_only_gives_no_verdict_when_weights_metadata_is_required(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, offline: None
+) -> None:
+    assert main(["check", LLAMA70, "--policy", _evidence_policy(tmp_path, True)]) == 4
+    out, err = capsys.readouterr()
+    assert out == "" and "knowledge base" in err
+    # without the requirement the knowledge base's facts are judged: a verdict with its report
+    assert main(["check", LLAMA70, "--policy", _evidence_policy(tmp_path, False)]) == 1
+    assert "LicenseRef-llama3.3" in capsys.readouterr().out
+
+
+def test_evidence_key_typo_is_named_with_a_suggestion(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, offline: None
+) -> None:
+    policy = tmp_path / "typo.yaml"
+    policy.write_text("version: 1\nevidence:\n  require_weight_metadata: yes\n", encoding="utf-8")
+    assert main(["check", LLAMA70, "--policy", str(policy)]) == 3
+    err = capsys.readouterr().err
+    assert f"{policy}:3" in err and "require_weight_metadata" in err and "require_weights_metadata" in err

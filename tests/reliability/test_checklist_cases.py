@@ -162,6 +162,19 @@ def test_license_that_is_a_directory_gets_its_own_statement(tmp_path: Path) -> N
     assert not [f for f in report.facts if f.kind.startswith("license_file.")]
 
 
+def test_missing_license_file_gets_its_own_statement(tmp_path: Path) -> None:
+    bare = _model(tmp_path / "bare", "license: mit", None, "mit")
+    (finding,) = [f for f in scan(str(bare)).findings if f.rule_id == "license.file-missing"]
+    assert "no LICENSE file" in finding.message and finding.location == str(bare)
+    shipped = _model(
+        tmp_path / "shipped", "license: mit", (TEXTS / "deepseek-r1-mit.txt").read_bytes(), "mit"
+    )
+    assert not [f for f in scan(str(shipped)).findings if f.rule_id == "license.file-missing"]
+    # a single checkpoint file has no folder to hold a LICENSE: nothing to say
+    single = scan(str(bare / "model.gguf"))
+    assert not [f for f in single.findings if f.rule_id == "license.file-missing"]
+
+
 # --- truncated checkpoint: evidence kept, `check` fails -----------------------------------------------------
 
 

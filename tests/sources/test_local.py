@@ -105,6 +105,26 @@ def test_file_count_cap(tmp_path: Path) -> None:
         LocalDirSource(root, "many", max_files=20)
 
 
+def test_many_small_files_are_listed_once_with_progress_for_each(tmp_path: Path) -> None:
+    """The checklist's 100k-file folder, scaled down (bench/folder_bench.py times the full size): every file
+    is listed, progress counts up to the total once per file, and the cap's message names the limit."""
+    from provenance.scan import scan  # noqa: PLC0415
+
+    root = tmp_path / "many"
+    for i in range(3000):
+        folder = root / f"d{i % 30:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"f{i}.txt").write_text("x")
+    (root / "README.md").write_text("---\nlicense: mit\n---\n# many\n")
+    seen: list[tuple[int, int]] = []
+    report = scan(str(root), progress=lambda done, total, _path: seen.append((done, total)))
+    assert len(report.files) == 3001
+    assert seen == [(n, 3001) for n in range(1, 3002)]
+    assert report.first("card.license") == "mit"
+    with pytest.raises(LimitExceededError, match="more than 3000 files"):
+        scan(str(root), max_files=3000)
+
+
 def test_single_file_source(tmp_path: Path) -> None:
     path = tmp_path / "model.gguf"
     path.write_bytes(b"GGUF" + b"\0" * 20)
