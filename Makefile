@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest browser bench bench-env clean
+.PHONY: demo test lint typecheck pytest browser bench bench-hash bench-fuzz bench-env clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,8 +32,18 @@ pytest: $(STAMP) browser
 
 test: lint typecheck pytest
 
+# Figures, not tests: each script prints what it measured. The hash benchmark writes ~4 GB under /tmp.
 bench: $(STAMP)
 	$(BIN)/python bench/startup_bench.py
+	$(BIN)/python bench/identify_bench.py
+	$(BIN)/python bench/parsers_bench.py
+	$(BIN)/python bench/folder_bench.py
+
+bench-hash: bench-env
+	$(BIN)/python bench/hash_bench.py
+
+bench-fuzz: $(STAMP)
+	$(BIN)/python bench/fuzz.py --minutes 10
 
 # The hash benchmark compares with model-signing, installed in the bench's own environment (it needs pyopenssl).
 bench-env: $(STAMP)
