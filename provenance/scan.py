@@ -17,6 +17,7 @@ from provenance.errors import GatedRepoError, HubError, InputError, MalformedFil
 from provenance.model import Fact, FileEntry, Finding, Origin, Severity
 from provenance.readers import extract
 from provenance.readers.textfiles import (
+    ROOT_LICENSE_NAMES,
     SNIFF_BYTES,
     ContentType,
     classify_path,
@@ -313,9 +314,6 @@ def _license_file_missing(state: _Scan) -> list[Finding]:
 
 
 _DECLARING_FACTS = ("card.license", "hub.license", "gguf.general.license")
-_ROOT_LICENSE_FILES = frozenset(
-    {"license", "license.md", "license.txt", "licence", "licence.md", "licence.txt"}
-)
 
 
 def _license_witnesses(state: _Scan) -> dict[str, dict[str, str]]:
@@ -338,7 +336,7 @@ def _license_witnesses(state: _Scan) -> dict[str, dict[str, str]]:
             identified = fact.value.get("identified") or {}
             path = str(fact.value.get("path", ""))
             if (
-                path.lower() in _ROOT_LICENSE_FILES
+                path.lower() in ROOT_LICENSE_NAMES
                 and identified.get("kind") == "exact"
                 and identified.get("license")
             ):

@@ -51,6 +51,7 @@ from provenance.lineage.witnesses import (
     witness_all,
 )
 from provenance.model import Fact, FileEntry, Finding, Severity
+from provenance.readers.textfiles import ROOT_LICENSE_NAMES
 from provenance.scan_report import ScanReport
 from provenance.sources.interface import Source, TargetInfo
 
@@ -531,7 +532,29 @@ def declared_licenses(report: ScanReport) -> tuple[DeclaredLicense, ...]:
                     text = value.strip().lower()
                     license_id = str(name).strip().lower() if text == "other" and name else text
                     where[license_id].append(str(fact.origin))
+    _add_license_texts(report, where)
     return tuple(DeclaredLicense(k, tuple(sorted(set(v)))) for k, v in sorted(where.items()))
+
+
+def _add_license_texts(report: ScanReport, where: dict[str, list[str]]) -> None:
+    """A root LICENSE whose text is a known license is a witness too: it joins the declaration that names
+    the same license (whatever its spelling), or adds the license under its Hub id."""
+    from provenance.licenses.catalog import default_catalog  # noqa: PLC0415  (only when a text was identified)
+
+    for fact in report.facts_of("license_file.LICENSE"):
+        value = fact.value if isinstance(fact.value, dict) else {}
+        identified = value.get("identified") or {}
+        path = str(value.get("path", ""))
+        license_id = identified.get("license")
+        if path.lower() not in ROOT_LICENSE_NAMES or not license_id or identified.get("kind") == "none":
+            continue
+        catalog = default_catalog()
+        known = catalog.lookup(str(license_id))
+        if known is None:
+            continue
+        same = [k for k in where if (m := catalog.lookup(k)) is not None and m.id == known.id]
+        key = same[0] if same else (known.hub_ids[0] if known.hub_ids else known.id).lower()
+        where[key].append(f"{fact.origin} (text: {identified.get('kind')} match)")
 
 
 def license_conflicts(edge: Edge, nodes: dict[str, Node]) -> list[Finding]:

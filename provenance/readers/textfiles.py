@@ -237,6 +237,12 @@ def parse_lfs_pointer(data: bytes) -> LfsPointer | None:
 # --- path kinds
 
 
+# A LICENSE at the top of a repo speaks for the weights (one in a sub-folder may be a dependency's).
+ROOT_LICENSE_NAMES = frozenset(
+    {"license", "license.md", "license.txt", "licence", "licence.md", "licence.txt"}
+)
+
+
 class FileKind(enum.StrEnum):
     CARD = "card"
     CONFIG = "config"

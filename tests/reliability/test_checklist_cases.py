@@ -141,6 +141,36 @@ def test_agreeing_license_witnesses_are_no_conflict(
     assert not [f for f in report.findings if f.rule_id == "license.conflict"]
 
 
+def test_a_known_license_text_is_a_declaration_its_terms_reach_the_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Declared metadata is one witness among several: a Llama 3.3 LICENSE under an `mit` card brings the
+    Llama 3.3 duties to the model itself, and the LICENSE is named as where that license was declared."""
+    llama = (TEXTS / "llama3.3-community-license.txt").read_bytes()
+    model = _model(tmp_path / "m", "license: mit", llama, None)
+    code, out, _err = _cli(capsys, "graph", str(model), "--format", "json")
+    assert code == 0
+    (root,) = [n for n in json.loads(out)["nodes"] if n["source"] == "local-dir"]
+    declared = {d["license"]: d["where"] for d in root["declared_licenses"]}
+    assert set(declared) == {"mit", "llama3.3"}
+    assert declared["llama3.3"] == ["local-dir:LICENSE (text: exact match)"]
+    code, out, _err = _cli(capsys, "check", str(model), "--format", "json")
+    duties = {o["kind"] for o in json.loads(out)["obligations"] if o["license"] == "LicenseRef-llama3.3"}
+    assert {"attribution_display", "license_copy"} <= duties
+
+
+def test_a_license_text_agreeing_with_the_card_joins_its_declaration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = _model(tmp_path / "m", "license: mit", (TEXTS / "deepseek-r1-mit.txt").read_bytes(), None)
+    code, out, _err = _cli(capsys, "graph", str(model), "--format", "json")
+    assert code == 0
+    (root,) = [n for n in json.loads(out)["nodes"] if n["source"] == "local-dir"]
+    (mit,) = root["declared_licenses"]
+    assert mit["license"] == "mit" and len(mit["where"]) == 2
+    assert any("LICENSE (text:" in w for w in mit["where"])
+
+
 def test_invalid_spdx_expression_in_a_card_is_named_and_never_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
