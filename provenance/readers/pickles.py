@@ -13,6 +13,7 @@ import struct
 import tarfile
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -448,6 +449,27 @@ def _local_names_differing(fh: Any, infos: list[zipfile.ZipInfo]) -> list[str]:
     return differ[:5]
 
 
+def _decompress_errors() -> tuple[type[Exception], ...]:
+    """What a corrupt compressed member raises: zlib.error and lzma.LZMAError are not OSError subclasses."""
+    errors: list[type[Exception]] = [zlib.error]
+    try:
+        import lzma  # noqa: PLC0415  (optional in some Python builds)
+    except ImportError:
+        return tuple(errors)
+    errors.append(lzma.LZMAError)
+    return tuple(errors)
+
+
+_MEMBER_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    OSError,
+    ValueError,
+    EOFError,
+    NotImplementedError,
+    *_decompress_errors(),
+)
+
+
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, add: Any) -> bytes | None:
     if info.file_size > MAX_PICKLE_BYTES:
         add(
@@ -458,7 +480,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, add: Any) -> b
     try:
         with archive.open(info) as member:
             data = member.read(MAX_PICKLE_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+    except _MEMBER_ERRORS as exc:
         add("archive.malformed", f"malformed/suspicious archive: {info.filename}: {exc}")
         return None
     if len(data) > MAX_PICKLE_BYTES:

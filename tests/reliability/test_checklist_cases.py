@@ -310,6 +310,18 @@ def test_write_failing_like_a_full_disk_exits_5_and_keeps_the_previous_report(tm
     assert [p.name for p in out_dir.iterdir()] == ["report.json"]
 
 
+def test_member_stored_but_listed_as_deflated_is_a_finding_not_a_zlib_error() -> None:
+    # found by a 10-minute bench/fuzz.py run: zlib.error (not an OSError) escaped while reading data.pkl
+    data = _torch_zip()
+    central = data.index(b"PK\x01\x02")
+    name_length = struct.unpack("<H", data[central + 28 : central + 30])[0]
+    assert data[central + 46 : central + 46 + name_length].endswith(b"data.pkl")
+    data[central + 10 : central + 12] = struct.pack("<H", zipfile.ZIP_DEFLATED)
+    report = scan_checkpoint_bytes(bytes(data), "stored-as-deflated.bin")
+    assert report.verdict == "unverifiable"
+    assert any("data.pkl" in f.message and "decompress" in f.message for f in report.findings)
+
+
 def test_central_directory_offset_past_itself_is_a_finding_not_a_value_error() -> None:
     # found by tests/reliability/test_fuzz.py: zipfile then computes negative local-header offsets
     data = _torch_zip()
