@@ -128,6 +128,8 @@ targets:
   org/name[@revision]     a Hub model (branch, tag or commit); offline: the HF cache, then the bundled
                           knowledge base
   hf-cache:org/name[@rev] a model from the local Hugging Face cache only
+  hf-cache: or CACHE_DIR  scan: every model of the Hugging Face cache (--cache-dir, else the default one),
+                          each from the cache alone, then a summary
   PATH                    a local model folder, a models--org--name cache folder, or one .safetensors/.gguf/
                           .bin/.pt/.pth/.ckpt file. A local path wins over a Hub id of the same spelling.
 """
@@ -139,6 +141,11 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
     output = _check_output(args.output, args.target)
     cache_dir = Path(args.cache_dir) if args.cache_dir else None
+    from provenance.sources.resolve import cache_target  # noqa: PLC0415
+
+    whole_cache = cache_target(args.target, cache_dir)
+    if whole_cache is not None:
+        return _scan_cache(args, output, *whole_cache)
     with _progress() as progress:
         report = scan(args.target, cache_dir=cache_dir, max_files=args.max_files, progress=progress)
     lineage = None if args.no_lineage else _lineage(report, cache_dir, args.max_depth, None)
@@ -150,6 +157,33 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     text = render(report, args.format, color=_use_color(output), lineage=lineage, claims=claims)
     _emit(text, output)
     return EXIT_OK
+
+
+def _scan_cache(args: argparse.Namespace, output: Path | None, root: Path, repo_ids: list[str]) -> int:
+    """Every model of a Hugging Face cache, each from the cache alone; one error does not stop the others."""
+    from provenance.report.cache_report import CachedModel, exit_code, render_cache  # noqa: PLC0415
+    from provenance.scan import scan  # noqa: PLC0415
+    from provenance.sources.resolve import CACHE_PREFIX, cached_revision  # noqa: PLC0415
+
+    models: list[CachedModel] = []
+    for repo_id in repo_ids:
+        try:
+            target = f"{CACHE_PREFIX}{repo_id}{cached_revision(root, repo_id)}"
+            report = scan(target, cache_dir=root, max_files=args.max_files)
+            lineage = None if args.no_lineage else _lineage(report, root, args.max_depth, None)
+            claims = None
+            if not args.no_claims:
+                from provenance.verify.claims import claims_section  # noqa: PLC0415
+
+                claims = claims_section(report)
+        except Interrupted:
+            raise
+        except ProvenanceError as exc:
+            models.append(CachedModel(repo_id, error=exc))
+            continue
+        models.append(CachedModel(repo_id, report, lineage, claims))
+    _emit(render_cache(models, root, args.format, color=_use_color(output)), output)
+    return exit_code(models)
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:

@@ -101,14 +101,53 @@ def local_source(path: Path, requested: str, notes: tuple[str, ...] = (), max_fi
         repo_id = repo_id_from_folder(path.resolve())
         assert repo_id is not None
         return HFCacheSource(path, repo_id, None, requested, notes)
-    cached = sorted(p.name for p in path.glob("models--*--*") if p.is_dir())
-    if cached and not any(path.glob("*.json")) and not any(path.glob("README*")):
+    cached = cache_root_models(path)
+    if cached:
         raise UsageError(
             requested,
             f"this is a Hugging Face cache holding {len(cached)} model(s)",
-            hint=f"scan one of them: provenance scan {CACHE_PREFIX}{repo_id_from_folder(Path(cached[0]))}",
+            hint=f"`provenance scan {requested}` scans them all; one of them: "
+            f"provenance scan {CACHE_PREFIX}{cached[0]}",
         )
     return LocalDirSource(path, requested, notes, max_files)
+
+
+def cache_root_models(path: Path) -> list[str] | None:
+    """The model repo ids held by a Hugging Face cache root (`models--org--name/snapshots`), sorted; None
+    when `path` is not one (a model folder with its own config or card is a model, whatever else it holds)."""
+    if not path.is_dir() or any(path.glob("*.json")) or any(path.glob("README*")):
+        return None
+    found = [
+        repo_id
+        for folder in path.glob("models--*--*")
+        if (folder / "snapshots").is_dir() and (repo_id := repo_id_from_folder(folder)) is not None
+    ]
+    return sorted(found, key=str.lower) or None
+
+
+def cached_revision(root: Path, repo_id: str) -> str:
+    """`@commit` for a cached repo without `refs/main` that holds exactly one snapshot (downloaded by
+    commit), else "" (the cache's main ref)."""
+    folder = repo_folder(root, repo_id)
+    if (folder / "refs" / "main").is_file():
+        return ""
+    snapshots = [p.name for p in (folder / "snapshots").iterdir() if p.is_dir()]
+    return f"@{snapshots[0]}" if len(snapshots) == 1 else ""
+
+
+def cache_target(target: str, cache_dir: Path | None) -> tuple[Path, list[str]] | None:
+    """(root, repo ids) when `target` names a whole Hugging Face cache: `hf-cache:` alone (the default
+    cache, or `cache_dir`) or the path of a cache root folder. None for every other target."""
+    if target == CACHE_PREFIX:
+        root = cache_dir or default_cache_dir()
+        if not root.is_dir():
+            raise TargetNotFoundError(str(root), "no Hugging Face cache here")
+        return root, cache_root_models(root) or []
+    path = Path(target).expanduser()
+    if target.startswith(CACHE_PREFIX) or not path.is_dir():
+        return None
+    models = cache_root_models(path)
+    return (path, models) if models else None
 
 
 def cached_source(
