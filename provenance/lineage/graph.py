@@ -659,14 +659,21 @@ class ScanResolver:
         self._reasons: dict[str, str] = {}
 
     def __call__(self, repo_id: str) -> ScanReport | None:
+        from provenance.errors import RepoNotFoundError  # noqa: PLC0415
         from provenance.scan import scan_source  # noqa: PLC0415
-        from provenance.sources.resolve import hub_or_fallback, parse_repo_ref  # noqa: PLC0415
+        from provenance.sources.resolve import hub_or_fallback, offline_source, parse_repo_ref  # noqa: PLC0415
 
         if not looks_like_repo_id(repo_id):
             self._reasons[repo_id] = "not a Hub repo id"
             return None
+        ref = parse_repo_ref(repo_id)
         try:
-            source = hub_or_fallback(parse_repo_ref(repo_id), repo_id, self._cache_dir)
+            try:
+                source = hub_or_fallback(ref, repo_id, self._cache_dir)
+            except RepoNotFoundError as exc:
+                # a card may name a base the Hub no longer serves (deleted, private, renamed without a
+                # redirect): what the cache or the knowledge base know of it still counts, marked as such
+                source = offline_source(ref, repo_id, self._cache_dir, f"the Hub answered: {exc.problem}")
             return scan_source(_MetadataOnly(source))
         except ProvenanceError as exc:
             self._reasons[repo_id] = exc.problem

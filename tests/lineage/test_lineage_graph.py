@@ -260,8 +260,21 @@ def test_hub_gguf_repo_through_the_emulator(hub) -> None:  # type: ignore[no-unt
     assert "lineage.base-architecture-mismatch" in _rules(graph)
     teacher = graph.parents("deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B", "distillation")
     assert [e.parent for e in teacher] == ["deepseek-ai/DeepSeek-R1"]
+    # the emulator answers 404 for deepseek-ai/DeepSeek-R1: the knowledge base still knows it, and says so
+    teacher_node = graph.node("deepseek-ai/DeepSeek-R1")
+    assert teacher_node is not None and teacher_node.source == "knowledge-base"
+    assert any("the Hub answered" in note and "resolved offline" in note for note in teacher_node.notes)
+    assert not [f for f in graph.findings if f.rule_id == "lineage.parent-unresolved"]
+
+
+def test_a_parent_the_hub_and_the_knowledge_base_do_not_know_is_unresolved_naming_it(hub) -> None:  # type: ignore[no-untyped-def]
+    card = "---\nlicense: apache-2.0\nbase_model: acme/deleted-base\n---\n# child\n"
+    hub.add_repo("acme/orphan-child", {"README.md": card.encode()})
+    graph = build_graph(scan("acme/orphan-child"), default_resolver(), known_models=[])
+    assert graph.node("acme/deleted-base").source == "unresolved"  # type: ignore[union-attr]
     unresolved = next(f for f in graph.findings if f.rule_id == "lineage.parent-unresolved")
-    assert "deepseek-ai/DeepSeek-R1" in unresolved.message and "resolver" not in unresolved.message
+    assert "acme/deleted-base" in unresolved.message and "resolver" not in unresolved.message
+    assert "knowledge base" in unresolved.message
 
 
 def test_hub_fine_tune_with_agreeing_witnesses(hub) -> None:  # type: ignore[no-untyped-def]
