@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from provenance.errors import UsageError
-from provenance.scan_report import ScanReport, to_json_text
 
 if TYPE_CHECKING:
     from provenance.lineage.model import LineageGraph
+    from provenance.scan_report import ScanReport
 
 FORMATS = ("text", "json")
 
@@ -23,6 +23,9 @@ def render(
     claims: dict[str, Any] | None = None,
 ) -> str:
     if fmt == "json":
+        # imported here: building the CLI parser imports this package (the command modules live in it)
+        from provenance.scan_report import to_json_text  # noqa: PLC0415
+
         return to_json_text(report, lineage.to_json() if lineage is not None else None, claims)
     if fmt == "text":
         from provenance.report.terminal import render_text  # noqa: PLC0415  (rich is slow to import)

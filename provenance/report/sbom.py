@@ -13,9 +13,10 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING
 
 from provenance.errors import UsageError
+from provenance.report.sbom_command import SBOM_FORMATS
 
 if TYPE_CHECKING:
     from provenance.licenses.catalog import LicenseCatalog
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from provenance.policy.command import Evaluation
     from provenance.policy.model import EffectiveLicense
 
-SbomFormat = Literal["spdx-json", "spdx-tv", "spdx3", "cyclonedx"]
-SBOM_FORMATS: tuple[SbomFormat, ...] = get_args(SbomFormat)
 
 # How each lineage relation reads in the documents' free-text fields.
 RELATION_PHRASES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 _EPILOG = """\
 formats:
@@ -26,10 +26,14 @@ exit codes:
 """
 
 
+# Here, not in sbom.py, so that building the CLI parser imports nothing of the SBOM builders (start-up time).
+SbomFormat = Literal["spdx-json", "spdx-tv", "spdx3", "cyclonedx"]
+SBOM_FORMATS: tuple[SbomFormat, ...] = get_args(SbomFormat)
+
+
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     """Add `sbom` to the `provenance` parser."""
     from provenance.cli import _TARGETS_HELP  # noqa: PLC0415
-    from provenance.report.sbom import SBOM_FORMATS  # noqa: PLC0415  (no heavy imports: only the names)
 
     sbom = commands.add_parser(
         "sbom",
