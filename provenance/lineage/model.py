@@ -113,6 +113,24 @@ class Node:
 
 
 @dataclass(frozen=True)
+class EdgeRef:
+    """An edge without its evidence: a hop of a license path, an edge pinned in a lock file."""
+
+    child: str
+    parent: str
+    relation: str
+    confidence: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "child": self.child,
+            "parent": self.parent,
+            "relation": self.relation,
+            "confidence": round(self.confidence, 3),
+        }
+
+
+@dataclass(frozen=True)
 class Edge:
     """`child` was made from `parent` by `relation`; `confidence` in [0, 1] follows from `evidence`."""
 
@@ -122,14 +140,11 @@ class Edge:
     confidence: float
     evidence: tuple[EdgeEvidence, ...]
 
+    def ref(self) -> EdgeRef:
+        return EdgeRef(self.child, self.parent, self.relation, self.confidence)
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "child": self.child,
-            "parent": self.parent,
-            "relation": self.relation,
-            "confidence": round(self.confidence, 3),
-            "evidence": [e.to_json() for e in self.evidence],
-        }
+        return {**self.ref().to_json(), "evidence": [e.to_json() for e in self.evidence]}
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def _paths(graph: LineageGraph, root: str) -> Iterable[tuple[str, tuple[PathHop,
         on_path = {root.lower(), *(h.parent.lower() for h in path)}
         for edge in sorted(graph.parents(model), key=lambda e: (e.parent, e.relation), reverse=True):
             if edge.parent.lower() not in on_path:
-                hop = PathHop(edge.child, edge.parent, edge.relation, edge.confidence)
+                hop = edge.ref()
                 stack.append((edge.parent, (*path, hop)))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from provenance.lineage.model import EdgeRef
 from provenance.model import Severity
 
 # How a license reaches a model: with the weights (finetune, adapter, quantized, merge, or the model's own
@@ -20,22 +21,8 @@ Activity = Literal["any_use", "distribution", "hosted_use", "commercial_use"]
 ACTIVITIES: tuple[Activity, ...] = ("any_use", "distribution", "hosted_use", "commercial_use")
 
 
-@dataclass(frozen=True)
-class PathHop:
-    """One edge on the way from the checked model to the model whose license applies."""
-
-    child: str
-    parent: str
-    relation: str
-    confidence: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "child": self.child,
-            "parent": self.parent,
-            "relation": self.relation,
-            "confidence": round(self.confidence, 3),
-        }
+# One edge on the way from the checked model to the model whose license applies.
+PathHop = EdgeRef
 
 
 def path_text(root: str, path: tuple[PathHop, ...]) -> str:

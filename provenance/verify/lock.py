@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from provenance import __version__
 from provenance.errors import MalformedFileError, ProvenanceError
+from provenance.lineage.model import EdgeRef
 from provenance.model import Fact, FileEntry, Finding
 from provenance.sources.interface import Source, TargetInfo
 from provenance.verify.digest import is_tensor_digest
@@ -71,20 +72,7 @@ class LockedNode:
         }
 
 
-@dataclass(frozen=True)
-class LockedEdge:
-    child: str
-    parent: str
-    relation: str
-    confidence: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "child": self.child,
-            "parent": self.parent,
-            "relation": self.relation,
-            "confidence": round(self.confidence, 3),
-        }
+LockedEdge = EdgeRef  # an edge of the locked lineage, without its evidence
 
 
 @dataclass(frozen=True)
@@ -189,10 +177,7 @@ def build_lock(
         nodes.append(
             LockedNode(node.id, node.revision, node.source, node.licenses, files, origin, None, note)
         )
-    edges = tuple(
-        LockedEdge(e.child, e.parent, e.relation, e.confidence)
-        for e in (graph.edges if graph is not None else ())
-    )
+    edges = tuple(e.ref() for e in (graph.edges if graph is not None else ()))
     target = {
         "requested": info.requested,
         "kind": info.kind,
