@@ -50,10 +50,10 @@ from provenance.lineage.witnesses import (
     subject_of,
     witness_all,
 )
-from provenance.model import Fact, FileEntry, Finding, Severity
+from provenance.model import Finding, Severity
 from provenance.readers.textfiles import ROOT_LICENSE_NAMES
 from provenance.scan_report import ScanReport
-from provenance.sources.interface import Source, TargetInfo
+from provenance.sources.interface import MetadataOnlySource, Source
 
 Resolver = Callable[[str], ScanReport | None]
 
@@ -619,36 +619,6 @@ def parent_name_conflict(edge: Edge, child: fp.Fingerprint) -> list[Finding]:
 
 # --- the default resolver (I/O) -------------------------------------------------------------------
 
-_WEIGHT_KINDS = frozenset({"safetensors", "gguf", "pickle"})
-
-
-class _MetadataOnly(Source):
-    """A parent's source without its weight files: lineage needs cards and configs, not tensor headers."""
-
-    def __init__(self, inner: Source) -> None:
-        self._inner = inner
-
-    @property
-    def info(self) -> TargetInfo:
-        return self._inner.info
-
-    def files(self) -> list[FileEntry]:
-        from provenance.readers.textfiles import classify_path  # noqa: PLC0415
-
-        return [f for f in self._inner.files() if classify_path(f.path) not in _WEIGHT_KINDS]
-
-    def read(self, path: str, limit: int) -> bytes:
-        return self._inner.read(path, limit)
-
-    def read_prefix(self, path: str, length: int) -> bytes:
-        return self._inner.read_prefix(path, length)
-
-    def facts(self) -> list[Fact]:
-        return self._inner.facts()
-
-    def findings(self) -> list[Finding]:
-        return self._inner.findings()
-
 
 class ScanResolver:
     """Resolves a parent id by the target rules (Hub, then the HF cache, then the knowledge base; see
@@ -674,10 +644,15 @@ class ScanResolver:
                 # a card may name a base the Hub no longer serves (deleted, private, renamed without a
                 # redirect): what the cache or the knowledge base know of it still counts, marked as such
                 source = offline_source(ref, repo_id, self._cache_dir, f"the Hub answered: {exc.problem}")
-            return scan_source(_MetadataOnly(source))
+            self.seen(repo_id, source)
+            return scan_source(MetadataOnlySource(source))
         except ProvenanceError as exc:
             self._reasons[repo_id] = exc.problem
             return None
+
+    def seen(self, repo_id: str, source: Source) -> None:
+        """Called with each parent's whole source before its weight files are set aside (a hook: the lock
+        keeps the full listings)."""
 
     def why_not(self, repo_id: str) -> str | None:
         return self._reasons.get(repo_id)

@@ -66,3 +66,34 @@ class Source(abc.ABC):
     def findings(self) -> list[Finding]:
         """Problems the source met while listing (symlinks out of root, gated files, cache damage...)."""
         return []
+
+
+class MetadataOnlySource(Source):
+    """`inner` without its weight files: what lineage needs of a parent is its card and configs, never its
+    tensor headers (one range request per shard saved for every parent)."""
+
+    _WEIGHT_KINDS = frozenset({"safetensors", "gguf", "pickle"})
+
+    def __init__(self, inner: Source) -> None:
+        self._inner = inner
+
+    @property
+    def info(self) -> TargetInfo:
+        return self._inner.info
+
+    def files(self) -> list[FileEntry]:
+        from provenance.readers.textfiles import classify_path  # noqa: PLC0415
+
+        return [f for f in self._inner.files() if classify_path(f.path) not in self._WEIGHT_KINDS]
+
+    def read(self, path: str, limit: int) -> bytes:
+        return self._inner.read(path, limit)
+
+    def read_prefix(self, path: str, length: int) -> bytes:
+        return self._inner.read_prefix(path, length)
+
+    def facts(self) -> list[Fact]:
+        return self._inner.facts()
+
+    def findings(self) -> list[Finding]:
+        return self._inner.findings()

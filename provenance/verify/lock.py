@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provenance import __version__
-from provenance.errors import MalformedFileError, ProvenanceError
+from provenance.errors import MalformedFileError
+from provenance.lineage.graph import ScanResolver
 from provenance.lineage.model import EdgeRef
-from provenance.model import Fact, FileEntry, Finding
-from provenance.sources.interface import Source, TargetInfo
+from provenance.model import FileEntry
+from provenance.sources.interface import Source
 from provenance.verify.digest import is_tensor_digest
 from provenance.verify.manifest import Expectation, ExpectedFile
 
@@ -292,66 +293,19 @@ def read_lock(path: Path) -> Lock:
 # --- I/O --------------------------------------------------------------------------------------------------
 
 
-class _WithoutWeights(Source):
-    """A parent's source without weight files: the lineage reads cards and configs, never tensor headers."""
-
-    def __init__(self, inner: Source) -> None:
-        self._inner = inner
-
-    @property
-    def info(self) -> TargetInfo:
-        return self._inner.info
-
-    def files(self) -> list[FileEntry]:
-        from provenance.readers.textfiles import classify_path  # noqa: PLC0415
-
-        return [
-            f for f in self._inner.files() if classify_path(f.path) not in {"safetensors", "gguf", "pickle"}
-        ]
-
-    def read(self, path: str, limit: int) -> bytes:
-        return self._inner.read(path, limit)
-
-    def read_prefix(self, path: str, length: int) -> bytes:
-        return self._inner.read_prefix(path, length)
-
-    def facts(self) -> list[Fact]:
-        return self._inner.facts()
-
-    def findings(self) -> list[Finding]:
-        return self._inner.findings()
-
-
-class ListingResolver:
+class ListingResolver(ScanResolver):
     """Resolves lineage parents like lineage.graph.ScanResolver, and keeps each parent's full file listing
     (weights included, with published digests) for the lock."""
 
     def __init__(self, cache_dir: Path | None = None) -> None:
-        self._cache_dir = cache_dir
-        self._reasons: dict[str, str] = {}
+        super().__init__(cache_dir)
         self.listings: dict[str, list[FileEntry]] = {}
 
-    def __call__(self, repo_id: str) -> ScanReport | None:
-        from provenance.lineage.witnesses import looks_like_repo_id  # noqa: PLC0415
-        from provenance.scan import scan_source  # noqa: PLC0415
-        from provenance.sources.resolve import hub_or_fallback, parse_repo_ref  # noqa: PLC0415
-
-        if not looks_like_repo_id(repo_id):
-            self._reasons[repo_id] = "not a Hub repo id"
-            return None
-        try:
-            source = hub_or_fallback(parse_repo_ref(repo_id), repo_id, self._cache_dir)
-            files = source.files()
-            for key in (repo_id, source.info.canonical_id, source.info.repo_id):
-                if key:
-                    self.listings[key.lower()] = files
-            return scan_source(_WithoutWeights(source))
-        except ProvenanceError as exc:
-            self._reasons[repo_id] = exc.problem
-            return None
-
-    def why_not(self, repo_id: str) -> str | None:
-        return self._reasons.get(repo_id)
+    def seen(self, repo_id: str, source: Source) -> None:
+        files = source.files()
+        for key in (repo_id, source.info.canonical_id, source.info.repo_id):
+            if key:
+                self.listings[key.lower()] = files
 
 
 def lock_target(
