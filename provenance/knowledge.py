@@ -12,18 +12,16 @@ Where each fact comes from, and how faithful it is: `provenance/data/SOURCES.md`
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import yaml
 
-from provenance.errors import InputError, PolicyError
+from provenance.errors import PolicyError
 
 BUNDLED_LOCATION = "provenance/data/known_models.yaml"
 SCHEMA_VERSION = 1
@@ -210,15 +208,9 @@ def top_candidates(ranking: Sequence[tuple[KnownModel, float, list[str]]]) -> li
 @functools.cache
 def load_knowledge_base(path: str | os.PathLike[str] | None = None) -> KnowledgeBase:
     """Parse and validate the knowledge base (the bundled file by default); cached per process and path."""
-    if path is None:
-        resource = importlib.resources.files("provenance") / "data" / "known_models.yaml"
-        return parse_knowledge_base(resource.read_text(encoding="utf-8"), BUNDLED_LOCATION)
-    location = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(location, f"cannot read the knowledge base: {exc}") from None
-    return parse_knowledge_base(text, location)
+    from provenance.data import read_data_file  # noqa: PLC0415
+
+    return parse_knowledge_base(*read_data_file(path, "known_models.yaml", "the knowledge base"))
 
 
 def parse_knowledge_base(text: str, location: str) -> KnowledgeBase:

@@ -9,18 +9,15 @@ and paper disagree, both figures are kept, each citing its own document (see doc
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from provenance.errors import InputError, PolicyError
+from provenance.errors import PolicyError
 
-BUNDLED_LOCATION = "provenance/data/published_figures.yaml"
 SCHEMA_VERSION = 1
 METRIC_KINDS = ("proportion", "score", "percentile", "rating")
 
@@ -194,15 +191,9 @@ class Catalog:
 @functools.cache
 def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
     """Parse and validate the figures file (the bundled one by default); cached per process and path."""
-    if path is None:
-        resource = importlib.resources.files("provenance") / "data" / "published_figures.yaml"
-        return parse_catalog(resource.read_text(encoding="utf-8"), BUNDLED_LOCATION)
-    location = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(location, f"cannot read the published figures: {exc}") from None
-    return parse_catalog(text, location)
+    from provenance.data import read_data_file  # noqa: PLC0415
+
+    return parse_catalog(*read_data_file(path, "published_figures.yaml", "the published figures"))
 
 
 def parse_catalog(text: str, location: str) -> Catalog:
