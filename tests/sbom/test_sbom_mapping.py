@@ -3,6 +3,7 @@ catalog does not know; creation time, namespaces, and refusal of invalid documen
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 
@@ -16,6 +17,7 @@ from provenance.report import sbom_spdx3
 from provenance.report.sbom import (
     DEFAULT_CREATED,
     LicenseDetails,
+    build_view,
     creation_time,
     document_namespace,
     render_sbom,
@@ -205,10 +207,11 @@ def test_invalid_spdx2_document_is_refused_with_the_problem() -> None:
             render_sbom(synthetic_evaluation(), fmt, licenses=bad)
 
 
-def test_invalid_spdx3_document_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sbom_spdx3, "SPEC_VERSION", "three")
-    with pytest.raises(OutputError, match=r"SPDX 3\.0\.1 document is invalid.*'three'"):
-        render_sbom(synthetic_evaluation(), "spdx3")
+def test_invalid_spdx3_document_is_refused() -> None:
+    # a view whose namespace is not an IRI: the bindings refuse the element ids built from it
+    view = dataclasses.replace(build_view(synthetic_evaluation(), {}), namespace="not an iri")
+    with pytest.raises(OutputError, match=r"SPDX 3\.0\.1 document is invalid, nothing written: .*IRI"):
+        sbom_spdx3.render_spdx3(view)
 
 
 def test_invalid_cyclonedx_model_card_is_refused() -> None:
