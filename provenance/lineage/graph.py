@@ -566,6 +566,16 @@ def license_conflicts(edge: Edge, nodes: dict[str, Node]) -> list[Finding]:
     ours, theirs = set(child.effective_licenses), set(parent.effective_licenses)
     if not theirs or theirs <= ours:
         return []
+    if ours and _same_publisher(edge.child, edge.parent):
+        # DeepSeek-R1 (MIT) on DeepSeek-V3-Base, Llama-3.3-70B-Instruct on Llama-3.1-70B: the licensor
+        # relicensing its own derivative, which the policy engine honours too (docs/policy-engine.md)
+        message = (
+            f"{edge.child} declares {', '.join(sorted(ours))} while its base {edge.parent} is under "
+            f"{', '.join(sorted(theirs))}: the same publisher relicensed its own derivative, so the base's "
+            "terms are not carried further"
+        )
+        fix = "nothing to do unless the two repos do not share a licensor"
+        return [Finding("lineage.relicensed-by-publisher", Severity.INFO, message, edge.child, fix)]
     severity = Severity.MEDIUM if theirs <= PERMISSIVE else Severity.HIGH
     declared = ", ".join(sorted(ours)) or "no license"
     rule = (
@@ -579,6 +589,12 @@ def license_conflicts(edge: Edge, nodes: dict[str, Node]) -> list[Finding]:
     )
     fix = f"the terms of {', '.join(sorted(theirs))} reach {edge.child}; declare them or check the base"
     return [Finding(rule, severity, message, edge.child, fix)]
+
+
+def _same_publisher(child: str, parent: str) -> bool:
+    """Both Hub ids under one namespace (the organisation that publishes, and licenses, both)."""
+    ours, theirs = child.partition("/"), parent.partition("/")
+    return bool(ours[1] and theirs[1] and ours[0].lower() == theirs[0].lower())
 
 
 def name_families(names: Iterable[str]) -> set[str]:

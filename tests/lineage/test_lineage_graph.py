@@ -92,6 +92,15 @@ def test_distill_llama_70b_is_a_finetune_of_llama_and_a_distillation_from_r1(off
     assert str(conflict.severity) == "high"
     # the teacher's terms are not the base's: no license conflict is raised for the distillation edge
     assert not any("DeepSeek-R1," in f.message and f.location == graph.root for f in graph.findings)
+    # a publisher relicensing its own derivative (R1 on V3-Base, Llama 3.3 on 3.1) is noted, not a conflict
+    by_model = {f.location: f for f in graph.findings}
+    for child, base in (
+        ("deepseek-ai/DeepSeek-R1", "deepseek-ai/DeepSeek-V3-Base"),
+        ("meta-llama/Llama-3.3-70B-Instruct", "meta-llama/Llama-3.1-70B"),
+    ):
+        note = by_model[child]
+        assert (note.rule_id, str(note.severity)) == ("lineage.relicensed-by-publisher", "info")
+        assert base in note.message and "same publisher" in note.message
 
 
 def test_gguf_without_license_or_base_keys_named_after_a_known_model(tmp_path: Path, offline: None) -> None:
