@@ -187,3 +187,23 @@ def test_scan_json_has_a_claims_section_checked_against_published_figures(
     assert any("98.1" in f["message"] and "97.3" in f["message"] for f in claims["findings"])
     assert main(["scan", str(folder), "--no-lineage", "--no-claims", "--format", "json"]) == 0
     assert "claims" not in json.loads(capsys.readouterr()[0])
+
+
+def test_text_report_shows_quoted_card_lines_as_read_and_json_as_written(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's base-model table row is evidence: the terminal shows its cells without Markdown link
+    syntax, the JSON keeps the line as the card wrote it."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    target = "deepseek-ai/DeepSeek-R1-Distill-Llama-70B"
+    assert main(["scan", target, "--no-lineage", "--no-claims"]) == 0
+    text = capsys.readouterr().out
+    assert '"DeepSeek-R1-Distill-Llama-70B' in text
+    assert "](https://" not in text
+    assert main(["scan", target, "--format", "json", "--no-lineage", "--no-claims"]) == 0
+    facts = json.loads(capsys.readouterr().out)["facts"]
+    (base,) = [f for f in facts if f["kind"] == "lineage.base"]
+    assert (
+        "[Llama-3.3-70B-Instruct](https://huggingface.co/meta-llama/Llama-3.3-70B-Instruct)"
+        in base["value"]["quote"]
+    )

@@ -120,7 +120,7 @@ def _facts_table(console: Console, title: str, facts: list[Fact]) -> None:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, expand=False)
     table.add_column("fact", no_wrap=True)
     table.add_column("value", overflow="fold")
-    table.add_column("where from", overflow="fold", style="dim")
+    table.add_column("where from", overflow="fold", style="dim", min_width=44)
     for fact in facts:
         table.add_row(Text(fact.kind), Text(_fact_value(fact.value)), Text(clean(_origin_text(fact.origin))))
     console.print(table)
@@ -138,11 +138,21 @@ def _fact_value(value: Any) -> str:
         return clean(f"{value['path']} ({value['first_line']}; sha256 {value['sha256'][:12]}…)")
     if isinstance(value, dict) and "repo" in value:
         relation = value.get("relation") or "base"
-        quote = f'  "{value["quote"]}"' if value.get("quote") else ""
+        quote = f'  "{_plain_markdown(str(value["quote"]))}"' if value.get("quote") else ""
         return clean(f"{relation}: {value['repo']}{quote}")
     if isinstance(value, list):
         return clean(", ".join(str(v) for v in value))
     return clean(value)
+
+
+# `[label](url)`, also when a quote was cut inside the url
+_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)\s]*\)?")
+
+
+def _plain_markdown(quote: str) -> str:
+    """A quoted card line as a reader sees it: links as their label, table cells without the outer pipes
+    (the JSON report keeps the line as written)."""
+    return _MARKDOWN_LINK.sub(r"\1", quote).strip().strip("|").strip()
 
 
 def _files_table(console: Console, files: tuple[FileReport, ...]) -> None:
