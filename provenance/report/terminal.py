@@ -145,14 +145,12 @@ def _fact_value(value: Any) -> str:
     return clean(value)
 
 
-# `[label](url)`, also when a quote was cut inside the url
-_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)\s]*\)?")
-
-
 def _plain_markdown(quote: str) -> str:
-    """A quoted card line as a reader sees it: links as their label, table cells without the outer pipes
-    (the JSON report keeps the line as written)."""
-    return _MARKDOWN_LINK.sub(r"\1", quote).strip().strip("|").strip()
+    """A quoted card line as a reader sees it: links as their Hub id or label, no emphasis, table cells
+    without the outer pipes (the JSON report keeps the line as written)."""
+    from provenance.lineage.witnesses import clean_inline  # noqa: PLC0415
+
+    return clean_inline(quote).strip("| ")
 
 
 def _files_table(console: Console, files: tuple[FileReport, ...]) -> None:
