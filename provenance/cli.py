@@ -166,22 +166,25 @@ def _scan_cache(args: argparse.Namespace, output: Path | None, root: Path, repo_
     from provenance.sources.resolve import CACHE_PREFIX, cached_revision  # noqa: PLC0415
 
     models: list[CachedModel] = []
-    for repo_id in repo_ids:
-        try:
-            target = f"{CACHE_PREFIX}{repo_id}{cached_revision(root, repo_id)}"
-            report = scan(target, cache_dir=root, max_files=args.max_files)
-            lineage = None if args.no_lineage else _lineage(report, root, args.max_depth, None)
-            claims = None
-            if not args.no_claims:
-                from provenance.verify.claims import claims_section  # noqa: PLC0415
+    with _progress() as progress:
+        for done, repo_id in enumerate(repo_ids):
+            if progress is not None:
+                progress(done, len(repo_ids), repo_id)
+            try:
+                target = f"{CACHE_PREFIX}{repo_id}{cached_revision(root, repo_id)}"
+                report = scan(target, cache_dir=root, max_files=args.max_files)
+                lineage = None if args.no_lineage else _lineage(report, root, args.max_depth, None)
+                claims = None
+                if not args.no_claims:
+                    from provenance.verify.claims import claims_section  # noqa: PLC0415
 
-                claims = claims_section(report)
-        except Interrupted:
-            raise
-        except ProvenanceError as exc:
-            models.append(CachedModel(repo_id, error=exc))
-            continue
-        models.append(CachedModel(repo_id, report, lineage, claims))
+                    claims = claims_section(report)
+            except Interrupted:
+                raise
+            except ProvenanceError as exc:
+                models.append(CachedModel(repo_id, error=exc))
+                continue
+            models.append(CachedModel(repo_id, report, lineage, claims))
     _emit(render_cache(models, root, args.format, color=_use_color(output)), output)
     return exit_code(models)
 
