@@ -302,6 +302,17 @@ def _license_file_missing(state: _Scan) -> list[Finding]:
         return []
     if any(classify_path(f.entry.path) is FileKind.LICENSE for f in state.files):
         return []
+    if not getattr(state.source, "listing_complete", True):
+        # an HF cache without the repo's file listing knows only what was downloaded
+        return [
+            Finding(
+                "license.file-missing",
+                Severity.INFO,
+                "no LICENSE file among the downloaded files (the cache does not list the rest of the repo)",
+                info.requested,
+                "scan the Hub repo, or download its LICENSE into the cache",
+            )
+        ]
     return [
         Finding(
             "license.file-missing",

@@ -61,6 +61,8 @@ class HFCacheSource(Source):
         self._dir = repo_dir.resolve()
         self._blobs = self._dir / "blobs"
         self._findings: list[Finding] = []
+        # True when trees/<commit>.json listed the whole repo; else only the downloaded files are known
+        self.listing_complete = False
         commit = self._resolve_commit(revision or "main")
         self._snapshot = self._dir / "snapshots" / commit
         if not self._snapshot.is_dir():
@@ -130,6 +132,7 @@ class HFCacheSource(Source):
 
     def _list(self, commit: str) -> list[FileEntry]:
         published = self._published(commit)
+        self.listing_complete = bool(published)
         entries: dict[str, FileEntry] = {}
         for path in sorted(self._snapshot.rglob("*")):
             if path.is_dir() and not path.is_symlink():

@@ -133,3 +133,19 @@ def test_missing_revision(tmp_path: Path) -> None:
 def test_repo_id_from_folder() -> None:
     assert repo_id_from_folder(Path("models--deepseek-ai--DeepSeek-R1")) == "deepseek-ai/DeepSeek-R1"
     assert repo_id_from_folder(Path("datasets--a--b")) is None
+
+
+def test_missing_license_is_judged_by_what_the_cache_can_know(tmp_path: Path) -> None:
+    """With trees/ the cache lists the whole repo, so no LICENSE means none was published; without it only the
+    downloaded files are known, and the finding says so instead of claiming the repo has none."""
+    from provenance.scan import scan_source  # noqa: PLC0415
+
+    repo = make_cache(tmp_path)
+    listed = scan_source(HFCacheSource(repo, "acme/tiny", None, "acme/tiny"))
+    (finding,) = [f for f in listed.findings if f.rule_id == "license.file-missing"]
+    assert str(finding.severity) == "low" and "not shipped" in finding.message
+    for tree in (repo / "trees").iterdir():
+        tree.unlink()
+    downloaded_only = scan_source(HFCacheSource(repo, "acme/tiny", None, "acme/tiny"))
+    (finding,) = [f for f in downloaded_only.findings if f.rule_id == "license.file-missing"]
+    assert str(finding.severity) == "info" and "among the downloaded files" in finding.message
