@@ -6,6 +6,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+# The facts in which a witness declares a license for the weights (a card's `license` is qualified by
+# `license_name` when it is `other`).
+DECLARED_LICENSE_KINDS = ("card.license", "hub.license", "gguf.general.license")
+
 
 class Severity(enum.IntEnum):
     """Ordered so that `finding.severity >= threshold` reads naturally."""

@@ -14,10 +14,9 @@ from typing import Any
 
 from provenance import __version__
 from provenance.errors import GatedRepoError, HubError, InputError, MalformedFileError, ProvenanceError
-from provenance.model import Fact, FileEntry, Finding, Origin, Severity
+from provenance.model import DECLARED_LICENSE_KINDS, Fact, FileEntry, Finding, Origin, Severity
 from provenance.readers import extract
 from provenance.readers.textfiles import (
-    ROOT_LICENSE_NAMES,
     SNIFF_BYTES,
     ContentType,
     classify_path,
@@ -275,7 +274,7 @@ def _cross_checks(state: _Scan) -> list[Finding]:
     if state.index is not None and state.headers:
         findings.extend(extract.index_findings(state.index, state.headers))
     kinds = {f.kind for f in state.facts}
-    if not kinds & {"card.license", "hub.license", "gguf.general.license"}:
+    if not kinds & set(DECLARED_LICENSE_KINDS):
         findings.append(
             Finding(
                 "license.undeclared",
@@ -324,9 +323,6 @@ def _license_file_missing(state: _Scan) -> list[Finding]:
     ]
 
 
-_DECLARING_FACTS = ("card.license", "hub.license", "gguf.general.license")
-
-
 def _license_witnesses(state: _Scan) -> dict[str, dict[str, str]]:
     """Per witness (card, Hub tags, GGUF metadata, root LICENSE text): the licenses it names, and how."""
     from provenance.licenses.catalog import default_catalog  # noqa: PLC0415  (loaded only when comparing)
@@ -337,21 +333,15 @@ def _license_witnesses(state: _Scan) -> dict[str, dict[str, str]]:
     )
     seen: dict[str, dict[str, str]] = {}
     for fact in state.facts:
-        if fact.kind in _DECLARING_FACTS and isinstance(fact.value, str) and fact.value.strip():
+        if fact.kind in DECLARED_LICENSE_KINDS and isinstance(fact.value, str) and fact.value.strip():
             known = catalog.lookup(fact.value, name if fact.kind == "card.license" else None)
             key = known.id if known is not None else fact.value.strip().lower()
             if key != "other":
                 where = fact.origin.location or "tags"
                 seen.setdefault(fact.kind, {})[key] = f"{fact.kind} {fact.value!r} ({where})"
-        elif fact.kind == "license_file.LICENSE" and isinstance(fact.value, dict):
-            identified = fact.value.get("identified") or {}
-            path = str(fact.value.get("path", ""))
-            if (
-                path.lower() in ROOT_LICENSE_NAMES
-                and identified.get("kind") == "exact"
-                and identified.get("license")
-            ):
-                seen.setdefault(path, {})[str(identified["license"])] = f"{path} text"
+        elif (text := extract.root_license_identified(fact)) is not None and text[2] == "exact":
+            path, license_id, _kind = text
+            seen.setdefault(path, {})[license_id] = f"{path} text"
     return seen
 
 

@@ -37,6 +37,7 @@ from provenance.lineage.model import (
     Node,
     Relation,
     finding_key,
+    same_publisher,
 )
 from provenance.lineage.witnesses import (
     KnownLineage,
@@ -50,8 +51,7 @@ from provenance.lineage.witnesses import (
     subject_of,
     witness_all,
 )
-from provenance.model import Finding, Severity
-from provenance.readers.textfiles import ROOT_LICENSE_NAMES
+from provenance.model import DECLARED_LICENSE_KINDS, Finding, Severity
 from provenance.scan_report import ScanReport
 from provenance.sources.interface import MetadataOnlySource, Source
 
@@ -500,7 +500,6 @@ def fingerprint_evidence(ranking: fp.Ranking, best: Candidate) -> EdgeEvidence:
 
 # --- nodes and conflicts --------------------------------------------------------------------------
 
-_LICENSE_KINDS = ("card.license", "hub.license", "gguf.general.license")
 _NOUN = {"finetune": "fine-tune", "adapter": "adapter", "quantized": "quantization"}
 _AS_CHILD = {
     "finetune": "a fine-tune of",
@@ -525,7 +524,7 @@ def declared_licenses(report: ScanReport) -> tuple[DeclaredLicense, ...]:
     """Each license id with every place that declares it; `other` is named by `license_name` when given."""
     name = report.first("card.license_name")
     where: dict[str, list[str]] = defaultdict(list)
-    for kind in _LICENSE_KINDS:
+    for kind in DECLARED_LICENSE_KINDS:
         for fact in report.facts_of(kind):
             for value in fact.value if isinstance(fact.value, list) else [fact.value]:
                 if isinstance(value, str) and value.strip():
@@ -540,21 +539,20 @@ def _add_license_texts(report: ScanReport, where: dict[str, list[str]]) -> None:
     """A root LICENSE whose text is a known license is a witness too: it joins the declaration that names
     the same license (whatever its spelling), or adds the license under its Hub id."""
     from provenance.licenses.catalog import default_catalog  # noqa: PLC0415  (only when a text was identified)
+    from provenance.readers.extract import root_license_identified  # noqa: PLC0415
 
     for fact in report.facts_of("license_file.LICENSE"):
-        value = fact.value if isinstance(fact.value, dict) else {}
-        identified = value.get("identified") or {}
-        path = str(value.get("path", ""))
-        license_id = identified.get("license")
-        if path.lower() not in ROOT_LICENSE_NAMES or not license_id or identified.get("kind") == "none":
+        text = root_license_identified(fact)
+        if text is None:
             continue
+        _path, license_id, kind = text
         catalog = default_catalog()
-        known = catalog.lookup(str(license_id))
+        known = catalog.lookup(license_id)
         if known is None:
             continue
         same = [k for k in where if (m := catalog.lookup(k)) is not None and m.id == known.id]
         key = same[0] if same else (known.hub_ids[0] if known.hub_ids else known.id).lower()
-        where[key].append(f"{fact.origin} (text: {identified.get('kind')} match)")
+        where[key].append(f"{fact.origin} (text: {kind} match)")
 
 
 def license_conflicts(edge: Edge, nodes: dict[str, Node]) -> list[Finding]:
@@ -566,7 +564,7 @@ def license_conflicts(edge: Edge, nodes: dict[str, Node]) -> list[Finding]:
     ours, theirs = set(child.effective_licenses), set(parent.effective_licenses)
     if not theirs or theirs <= ours:
         return []
-    if ours and _same_publisher(edge.child, edge.parent):
+    if ours and same_publisher(edge.child, edge.parent):
         # DeepSeek-R1 (MIT) on DeepSeek-V3-Base, Llama-3.3-70B-Instruct on Llama-3.1-70B: the licensor
         # relicensing its own derivative, which the policy engine honours too (docs/policy-engine.md)
         message = (
@@ -589,12 +587,6 @@ def license_conflicts(edge: Edge, nodes: dict[str, Node]) -> list[Finding]:
     )
     fix = f"the terms of {', '.join(sorted(theirs))} reach {edge.child}; declare them or check the base"
     return [Finding(rule, severity, message, edge.child, fix)]
-
-
-def _same_publisher(child: str, parent: str) -> bool:
-    """Both Hub ids under one namespace (the organisation that publishes, and licenses, both)."""
-    ours, theirs = child.partition("/"), parent.partition("/")
-    return bool(ours[1] and theirs[1] and ours[0].lower() == theirs[0].lower())
 
 
 def name_families(names: Iterable[str]) -> set[str]:

@@ -112,6 +112,12 @@ class Node:
         }
 
 
+def same_publisher(child: str, parent: str) -> bool:
+    """Both Hub ids under one namespace: the organisation that publishes (and licenses) both."""
+    ours, theirs = child.partition("/"), parent.partition("/")
+    return bool(ours[1] and theirs[1] and ours[0].lower() == theirs[0].lower())
+
+
 @dataclass(frozen=True)
 class EdgeRef:
     """An edge without its evidence: a hop of a license path, an edge pinned in a lock file."""

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from provenance.licenses.catalog import License, LicenseCatalog, LicenseObligation
-from provenance.lineage.model import WEIGHT_RELATIONS, LineageGraph, Node
+from provenance.lineage.model import WEIGHT_RELATIONS, LineageGraph, Node, same_publisher
 from provenance.model import Finding, Severity
 from provenance.policy.model import (
     CheckReport,
@@ -82,10 +82,6 @@ class _Reached:
 # --- 1. effective licenses --------------------------------------------------------------------------------
 
 
-def _namespace(model_id: str) -> str:
-    return model_id.split("/", 1)[0].lower() if "/" in model_id else ""
-
-
 def _declared(node: Node, catalog: LicenseCatalog) -> list[tuple[str, str, License | None]]:
     """(license id or the raw value, declared value, catalog entry) for each license the node declares."""
     out = []
@@ -120,8 +116,7 @@ def _relicensed(graph: LineageGraph, path: tuple[PathHop, ...], catalog: License
         if (
             child is not None
             and hop.relation in WEIGHT_RELATIONS
-            and _namespace(hop.child)
-            and _namespace(hop.child) == _namespace(hop.parent)
+            and same_publisher(hop.child, hop.parent)
             and _declared(child, catalog)
         ):
             return True

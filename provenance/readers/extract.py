@@ -155,6 +155,18 @@ def index_findings(index: jsonfiles.ShardIndex, headers: Mapping[str, frozenset[
     return list(jsonfiles.check_index_against_headers(index, {k: set(v) for k, v in headers.items()}))
 
 
+def root_license_identified(fact: Fact) -> tuple[str, str, str] | None:
+    """(path, license id, match kind) when `fact` is a top-level LICENSE whose text the catalog identified
+    (exact, normalised or near); None for any other fact. The value is the one `license_file` builds."""
+    value = fact.value if fact.kind == "license_file.LICENSE" and isinstance(fact.value, dict) else {}
+    identified = value.get("identified") or {}
+    path = str(value.get("path", ""))
+    license_id, kind = identified.get("license"), identified.get("kind")
+    if path.lower() not in textfiles.ROOT_LICENSE_NAMES or not license_id or kind in (None, "none"):
+        return None
+    return path, str(license_id), str(kind)
+
+
 def license_file(
     data: bytes, entry: FileEntry, origin: OriginFn
 ) -> tuple[list[Fact], list[Finding], dict[str, Any]]:
