@@ -35,17 +35,19 @@ class CachedModel:
     claims: dict[str, Any] | None = None
     error: ProvenanceError | None = None
 
+    def __post_init__(self) -> None:
+        if (self.report is None) == (self.error is None):
+            raise ValueError(f"{self.repo_id}: a cached model has its report or its error, exactly one")
+
     def to_json(self) -> dict[str, Any]:
-        if self.error is not None or self.report is None:
-            error = self.error
-            return {
-                "repo_id": self.repo_id,
-                "error": {
-                    "problem": error.problem if error is not None else "not scanned",
-                    "hint": error.hint if error is not None else "",
-                    "exit_code": error.exit_code if error is not None else 3,
-                },
+        if self.error is not None:
+            error = {
+                "problem": self.error.problem,
+                "hint": self.error.hint,
+                "exit_code": self.error.exit_code,
             }
+            return {"repo_id": self.repo_id, "error": error}
+        assert self.report is not None  # __post_init__
         from provenance.scan_report import to_json_text  # noqa: PLC0415
 
         lineage = self.lineage.to_json() if self.lineage is not None else None
@@ -87,13 +89,12 @@ def _render_text(models: list[CachedModel], root: Path, *, color: bool, width: i
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
     for number, model in enumerate(models, 1):
         console.print(Rule(Text(f"{number}/{len(models)}  {model.repo_id}"), style="bold"))
-        if model.report is not None:
-            text = render_text(
-                model.report, color=color, width=width, lineage=model.lineage, claims=model.claims
-            )
-            console.print(Text.from_ansi(text) if color else Text(text), end="")
-        elif model.error is not None:
+        if model.error is not None:
             console.print(Text(f"not scanned: {model.error.diagnostics()}", style="red"))
+            continue
+        assert model.report is not None  # CachedModel.__post_init__
+        text = render_text(model.report, color=color, width=width, lineage=model.lineage, claims=model.claims)
+        console.print(Text.from_ansi(text) if color else Text(text), end="")
     table = Table(title=f"Hugging Face cache {root}: {len(models)} model(s)", box=box.SIMPLE_HEAD)
     for column in ("Model", "Declared", "Effective", "Findings"):
         table.add_column(column, overflow="fold")
@@ -104,9 +105,9 @@ def _render_text(models: list[CachedModel], root: Path, *, color: bool, width: i
 
 
 def _summary_row(model: CachedModel) -> tuple[str, str, str, str]:
-    if model.report is None:
-        problem = model.error.problem if model.error is not None else "not scanned"
-        return model.repo_id, "-", "-", f"not scanned: {problem}"
+    if model.error is not None:
+        return model.repo_id, "-", "-", f"not scanned: {model.error.problem}"
+    assert model.report is not None  # CachedModel.__post_init__
     declared = sorted(
         {str(f.value) for f in model.report.facts if f.kind in {"card.license", "hub.license"} and f.value}
     )
