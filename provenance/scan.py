@@ -327,6 +327,10 @@ def _license_witnesses(state: _Scan) -> dict[str, dict[str, str]]:
     """Per witness (card, Hub tags, GGUF metadata, root LICENSE text): the licenses it names, and how."""
     from provenance.licenses.catalog import default_catalog  # noqa: PLC0415  (loaded only when comparing)
 
+    declaring = {f.kind for f in state.facts if f.kind in DECLARED_LICENSE_KINDS}
+    texts = [f for f in state.facts if extract.root_license_identified(f) is not None]
+    if len(declaring) + len(texts) < 2:
+        return {}  # one witness (or none) cannot disagree: no need to load the catalog
     catalog = default_catalog()
     name = next(
         (f.value for f in state.facts if f.kind == "card.license_name" and isinstance(f.value, str)), None
