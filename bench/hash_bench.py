@@ -114,17 +114,35 @@ def _hwm_mb(pid: int) -> float | None:
     return None
 
 
+def _descendants(pid: int) -> list[int]:
+    found, stack = [], [pid]
+    while stack:
+        parent = stack.pop()
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            with contextlib.suppress(OSError, ValueError):
+                children = [int(c) for c in (task / "children").read_text().split()]
+                found.extend(children)
+                stack.extend(children)
+    return found
+
+
 def timed(argv: list[str]) -> tuple[float, float, str]:
     """Wall time, peak RSS (MB) and stdout of one child process.
 
-    Peak RSS is the child's own VmHWM (polled from /proc, and printed by our Python children at exit):
-    `wait4`'s ru_maxrss would include the forking parent's pages, which Linux carries across exec."""
+    Peak RSS is the sum of the peaks of the child and of every process it starts (our memory-map worker):
+    each one's VmHWM, polled from /proc, and printed by our Python children at exit. `wait4`'s ru_maxrss
+    would include the forking parent's pages, which Linux carries across exec, and only the largest child."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT)
-        peak = 0.0
+        peaks: dict[int, float] = {}
         while proc.poll() is None:
-            peak = max(peak, _hwm_mb(proc.pid) or 0.0)
+            for pid in (proc.pid, *_descendants(proc.pid)):
+                peaks[pid] = max(peaks.get(pid, 0.0), _hwm_mb(pid) or 0.0)
             time.sleep(0.01)
         elapsed = time.perf_counter() - start
         out.seek(0)
@@ -134,8 +152,8 @@ def timed(argv: list[str]) -> tuple[float, float, str]:
         raise RuntimeError(f"{argv[:3]} failed ({proc.returncode}): {stderr[-500:]}")
     for line in stdout.splitlines()[-1:]:
         with contextlib.suppress(ValueError, KeyError, TypeError):
-            peak = max(peak, float(json.loads(line)["hwm_mb"]))
-    return elapsed, peak, stdout
+            peaks[proc.pid] = max(peaks.get(proc.pid, 0.0), float(json.loads(line)["hwm_mb"]))
+    return elapsed, sum(peaks.values()), stdout
 
 
 def _hwm_snippet() -> str:

@@ -6,9 +6,13 @@ releases the GIL while it hashes (and the reads release it too), so threads use 
 thread, the biggest first. One big file is read on one thread and hashed on another, at single-core
 SHA-256 speed (SHA-256 is sequential).
 
+Big whole-file jobs (1 GiB or more, a file per core, no tensor digests) go to `mapped`: a worker process
+hashes memory maps there, without the copy out of the page cache, and only that worker can meet a SIGBUS.
+Everything else runs here, and so does whatever the worker leaves.
+
 Safety, from the reliability checklist:
-* no mmap (a file truncated under us would be SIGBUS): `readinto` a fixed buffer, `CHUNK` bytes at a time,
-  so memory is bounded by `jobs * CHUNK` whatever the file size;
+* no mmap in this process (a file truncated under a map is SIGBUS): `readinto` a fixed buffer, `CHUNK` bytes
+  at a time, so memory is bounded by `jobs * CHUNK` whatever the file size;
 * symlinks are not followed at open (`O_NOFOLLOW`); FIFOs, sockets and devices are refused before reading;
 * a file that changes while it is read (size, inode or mtime differ, or EOF comes early or late) raises
   "file changed while reading" and no digest is returned;
@@ -120,7 +124,7 @@ def hash_file(
     unknown = set(task.algorithms) - set(ALGORITHMS)
     if unknown:
         raise ValueError(f"unknown algorithms {sorted(unknown)}")
-    fd = _open_regular(task)
+    fd = open_regular(task)
     try:
         layout = _tensor_layout(task) if task.tensors else _Layout((), None, "")
         before = os.fstat(fd)
@@ -133,7 +137,7 @@ def hash_file(
         side_by_side = pipeline and (bool(whole) or any(g.last_end for g in groups))
         stream = _stream_pipelined if side_by_side else _stream
         done = stream(fd, task, before.st_size, whole, groups, cancel, progress, chunk)
-        _check_unchanged(task, before, done)
+        check_unchanged(task, before, done)
     finally:
         os.close(fd)
     results = {label: digest for group in groups for label, digest in group.results()}
@@ -149,7 +153,7 @@ def hash_file(
     )
 
 
-def _open_regular(task: HashTask) -> int:
+def open_regular(task: HashTask) -> int:
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         st = os.lstat(task.file)
@@ -271,7 +275,7 @@ def _stream_pipelined(  # noqa: PLR0917  (same signature as _stream)
     return total
 
 
-def _check_unchanged(task: HashTask, before: os.stat_result, read: int) -> None:
+def check_unchanged(task: HashTask, before: os.stat_result, read: int) -> None:
     try:
         after = os.lstat(task.file)
     except OSError:
@@ -417,23 +421,40 @@ class _Counter:
 
 
 def hash_files(
-    tasks: Sequence[HashTask], *, jobs: int | None = None, progress: Progress | None = None
+    tasks: Sequence[HashTask],
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    mapped: bool | None = None,
 ) -> list[FileDigests]:
-    """Hash every task on a thread pool (`jobs` threads, default: the CPU count), biggest files first.
+    """Hash every task, `jobs` files at a time (default: the CPU count), biggest files first.
 
-    Fewer files than cores: each file is read on one thread and hashed on others (`pipeline`). Returns
-    results in task order. The first worker error cancels the others and is re-raised; so is a
-    KeyboardInterrupt or any exception raised in the calling thread while waiting (SIGTERM handler).
+    Whole-file digests of 1 GiB or more, a file or more per core, go to the memory-map worker (`mapped`;
+    `mapped=True` forces it, `False` or `PROVENANCE_NO_MMAP=1` forbids it); the rest, and anything the
+    worker leaves, runs on a thread pool here. Fewer files than cores: each file is read on one thread and
+    hashed on others (`pipeline`). Returns results in task order. The first file error cancels the rest and
+    is re-raised; so is a KeyboardInterrupt or any exception raised in the calling thread while waiting
+    (SIGTERM handler).
     `progress(bytes_done, bytes_total)` is called from this thread about every POLL_SECONDS.
     """
     if not tasks:
         return []
     cores = jobs or os.cpu_count() or 1
-    workers = max(1, min(cores, len(tasks)))
     pipeline = len(tasks) < cores
     sizes = [_size_or_zero(t.file) for t in tasks]
     total = sum(sizes)
     order = sorted(range(len(tasks)), key=lambda i: -sizes[i])
+    from provenance.verify import mapped as via_map  # noqa: PLC0415  (the worker's parent side, Linux)
+
+    if via_map.wanted(tasks, total, cores, mapped):
+        jobs_here = min(cores, len(tasks))
+        done, left = via_map.hash_mapped(tasks, order, jobs=jobs_here, total=total, progress=progress)
+        if left:
+            offset = _offset(progress, sum(r.size for r in done.values()), total)
+            rest = hash_files([tasks[i] for i in left], jobs=jobs, progress=offset, mapped=False)
+            done.update(zip(left, rest, strict=True))
+        return [done[i] for i in range(len(tasks))]
+    workers = max(1, min(cores, len(tasks)))
     cancel = threading.Event()
     counter = _Counter()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="provenance-hash")
@@ -450,6 +471,14 @@ def hash_files(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return [results[i] for i in range(len(tasks))]
+
+
+def _offset(progress: Progress | None, done: int, total: int) -> Progress | None:
+    """Progress of the files hashed here after the worker, counted on from what the worker finished."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda bytes_done, _total: report(done + bytes_done, total)
 
 
 def _collect(
