@@ -18,8 +18,8 @@ module keeps every decision:
   truncation can cost is that worker, never this process, never a digest.
 
 Used by `hashes.hash_files` on Linux for whole-file digests of 1 GiB or more with a file per core
-(`mapped=True` forces it, `PROVENANCE_NO_MMAP=1` turns it off). Tensor digests and a single big file keep
-the in-process `read` path, which is as fast for them.
+(`hashes.use_mapped_worker`; `mapped=True` forces it, `PROVENANCE_NO_MMAP=1` turns it off). Tensor
+digests and a single big file keep the in-process `read` path, which is as fast for them.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ from provenance.verify.hashes import (
 
 WORKER = Path(__file__).with_name("mapped_worker.py")
 WINDOW = 8 * 1024 * 1024
-MIN_TOTAL = 1024**3
 IN_FLIGHT_PER_JOB = 2
 MESSAGE_MAX = 1 << 16
 WAIT_FOR_EXIT = 5.0
@@ -65,20 +64,6 @@ def available() -> bool:
         and hasattr(socket, "SOCK_SEQPACKET")
         and bool(sys.executable)
     )
-
-
-def wanted(tasks: Sequence[HashTask], total: int, cores: int, mapped: bool | None) -> bool:
-    """Whether `hash_files` should use the worker: asked for (`mapped=True`), or on its own when the job
-    is big enough to repay starting it (about 40 ms: 1 GiB or more), has a file for every core (one file
-    alone is faster on the in-process pipeline, which reads on one core while the other hashes), and
-    wants whole-file digests only (tensor and range digests stay on the `read` path)."""
-    if mapped is False or not available() or any(t.tensors or t.ranges for t in tasks):
-        return False
-    if mapped:
-        return True
-    if os.environ.get("PROVENANCE_NO_MMAP", "") not in {"", "0"}:
-        return False
-    return total >= MIN_TOTAL and len(tasks) >= cores
 
 
 @dataclass
@@ -105,6 +90,8 @@ def hash_mapped(
     itself: files the worker could not map, and, if it died, the files it had not finished that did not
     change. Raises the first file error (`InputError`, `FileChangedError`); any exception, Ctrl-C
     included, kills the worker before it propagates."""
+    if not available():
+        return {}, list(order)
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         worker = subprocess.Popen(
@@ -245,4 +232,4 @@ def _stop(worker: subprocess.Popen[bytes], *, patient: bool) -> None:
         worker.wait()
 
 
-__all__ = ["MIN_TOTAL", "WINDOW", "WORKER", "FileChangedError", "available", "hash_mapped", "wanted"]
+__all__ = ["WINDOW", "WORKER", "FileChangedError", "available", "hash_mapped"]

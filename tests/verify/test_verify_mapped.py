@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from provenance.verify import mapped
-from provenance.verify.hashes import FileChangedError, HashTask, hash_files
+from provenance.verify.hashes import (
+    MAPPED_MIN_TOTAL,
+    FileChangedError,
+    HashTask,
+    hash_files,
+    use_mapped_worker,
+)
 
 GIB = 1024**3
 
@@ -158,14 +164,14 @@ def test_files_refused_before_the_worker_sees_them(tmp_path: Path) -> None:
 
 def test_when_the_worker_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tasks = _tasks(tmp_path / "a", tmp_path / "b")
-    big = mapped.MIN_TOTAL
-    assert mapped.wanted(tasks, big, 2, None)
-    assert not mapped.wanted(tasks, big - 1, 2, None)  # too small to repay the start
-    assert not mapped.wanted(tasks[:1], big, 2, None)  # one file: the in-process pipeline
-    assert not mapped.wanted(tasks, big, 2, False)
-    assert mapped.wanted(tasks[:1], 0, 2, True)
+    big = MAPPED_MIN_TOTAL
+    assert use_mapped_worker(tasks, big, 2, None)
+    assert not use_mapped_worker(tasks, big - 1, 2, None)  # too small to repay the start
+    assert not use_mapped_worker(tasks[:1], big, 2, None)  # one file: the in-process pipeline
+    assert not use_mapped_worker(tasks, big, 2, False)
+    assert use_mapped_worker(tasks[:1], 0, 2, True)
     with_tensors = [HashTask("t", str(tmp_path / "t"), tensors=True)]
-    assert not mapped.wanted(with_tensors, big, 1, True)
+    assert not use_mapped_worker(with_tensors, big, 1, True)
     monkeypatch.setenv("PROVENANCE_NO_MMAP", "1")
-    assert not mapped.wanted(tasks, big, 2, None)
-    assert mapped.wanted(tasks, big, 2, True)
+    assert not use_mapped_worker(tasks, big, 2, None)
+    assert use_mapped_worker(tasks, big, 2, True)
