@@ -41,6 +41,7 @@ bench: $(STAMP)
 
 bench-hash: bench-env
 	$(BIN)/python bench/hash_bench.py
+	$(BIN)/python bench/page_cache_bench.py
 
 bench-fuzz: $(STAMP)
 	$(BIN)/python bench/fuzz.py --minutes 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -48,3 +49,55 @@ def test_signal_while_hashing_a_big_file(tmp_path: Path, signum: int, code: int)
     assert elapsed < 1.5, f"took {elapsed:.2f} s to stop"
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["sigint", "sigterm"]
+)
+def test_signal_to_the_process_group_while_the_memory_map_worker_hashes(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    """Ctrl-C in a terminal signals the whole foreground group, the worker included: the worker ignores
+    SIGINT (a SIGTERM kills it), the parent stops it and exits with the signal's code, writing nothing."""
+    model = tmp_path / "model"
+    model.mkdir()
+    for name in ("a.safetensors", "b.safetensors"):
+        with (model / name).open("wb") as fh:
+            fh.truncate(4 * 1024**3)  # two files of 4 GiB, sparse: the memory-map worker's job
+    out = tmp_path / "report.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "provenance.cli", "verify", str(model), "--format", "json", "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 20
+    workers: list[int] = []
+    while not workers and time.monotonic() < deadline and proc.poll() is None:
+        workers = [
+            c for c in _children(proc.pid) if b"mapped_worker" in Path(f"/proc/{c}/cmdline").read_bytes()
+        ]
+        time.sleep(0.02)
+    assert workers, "the memory-map worker never started"
+    time.sleep(0.3)
+    assert proc.poll() is None, "hashing finished before the signal"
+    sent = time.monotonic()
+    os.killpg(proc.pid, signum)
+    try:
+        _stdout, stderr = proc.communicate(timeout=5)
+    finally:
+        proc.kill()
+    elapsed = time.monotonic() - sent
+    assert proc.returncode == code, stderr
+    assert elapsed < 1.5, f"took {elapsed:.2f} s to stop"
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    assert not Path(f"/proc/{workers[0]}").exists(), "the worker outlived the command"
