@@ -480,7 +480,7 @@ def hash_files(
 
 def use_mapped_worker(tasks: Sequence[HashTask], total: int, cores: int, mapped: bool | None) -> bool:
     """Whether `hash_files` hands the job to the memory-map worker (`mapped`): when asked (`mapped=True`),
-    or on its own when the job is big enough to repay starting it (about 40 ms: MAPPED_MIN_TOTAL or more)
+    or on its own when the job is big enough to repay starting it (about 25 ms: MAPPED_MIN_TOTAL or more)
     and has a file for every core (one file alone is as fast on the in-process pipeline, which reads on one
     core while the other hashes). Linux only; whole-file digests only (tensor and range digests stay on the
     `read` path); `PROVENANCE_NO_MMAP=1` turns it off."""

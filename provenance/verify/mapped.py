@@ -25,7 +25,6 @@ digests and a single big file keep the in-process `read` path, which is as fast 
 from __future__ import annotations
 
 import contextlib
-import json
 import mmap
 import os
 import select
@@ -36,7 +35,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from provenance.verify.hashes import (
     POLL_SECONDS,
@@ -50,8 +48,8 @@ from provenance.verify.hashes import (
 WORKER = Path(__file__).with_name("mapped_worker.py")
 WINDOW = 8 * 1024 * 1024
 IN_FLIGHT_PER_JOB = 2
-MESSAGE_MAX = 1 << 16
-WAIT_FOR_EXIT = 5.0
+MESSAGE_MAX = 1 << 12
+WAIT_FOR_EXIT = 1.0
 
 Progress = Callable[[int, int], None]
 
@@ -100,6 +98,7 @@ def hash_mapped(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a terminal's Ctrl-C reaches us, and we stop the worker
         )
     except OSError:
         parent.close()
@@ -107,16 +106,17 @@ def hash_mapped(
     finally:
         child.close()
     run = _Run(parent, tasks, order, jobs, total, progress)
-    clean = False
     try:
         try:
             run.loop(worker)
         except WorkerGone:
             run.after_worker_died()
-        clean = True
+    except BaseException:
+        worker.kill()  # an error or Ctrl-C: nothing it computes now will be used
+        raise
     finally:
-        parent.close()
-        _stop(worker, patient=clean)
+        parent.close()  # the worker sees end-of-file and exits at once
+        _stop(worker)
     return run.results, run.leftover
 
 
@@ -140,7 +140,6 @@ class _Run:
         self.results: dict[int, FileDigests] = {}
         self.leftover: list[int] = []
         self.finished_bytes = 0
-        self.ended = False
 
     def loop(self, worker: subprocess.Popen[bytes]) -> None:
         poller = select.poll()  # not select.select: this process may hold more than 1024 descriptors
@@ -152,7 +151,7 @@ class _Run:
                 data = self.sock.recv(MESSAGE_MAX)
                 if not data:
                     raise WorkerGone
-                self._handle(json.loads(data))
+                self._handle(data.decode().split(" "))
             elif worker.poll() is not None:
                 raise WorkerGone
             if self.progress is not None and time.monotonic() - reported >= POLL_SECONDS:
@@ -168,47 +167,38 @@ class _Run:
             fd = open_regular(task)
             try:
                 before = os.fstat(fd)
-                request = {
-                    "id": index,
-                    "size": before.st_size,
-                    "algorithms": list(task.algorithms),
-                }
+                request = f"hash {index} {before.st_size} {','.join(task.algorithms)}"
                 try:
-                    socket.send_fds(self.sock, [json.dumps(request).encode()], [fd])
+                    socket.send_fds(self.sock, [request.encode()], [fd])
                 except OSError:
                     self.waiting.append(index)
                     raise WorkerGone from None
             finally:
                 os.close(fd)
             self.sent[index] = _Sent(index, task, before)
-        if not self.waiting and not self.ended:
-            try:
-                self.sock.send(json.dumps({"end": True}).encode())
-            except OSError:
-                raise WorkerGone from None
-            self.ended = True
 
-    def _handle(self, message: dict[str, Any]) -> None:
-        sent = self.sent.get(message.get("id", -1))
+    def _handle(self, fields: list[str]) -> None:
+        """One reply: `done ID BYTES`, `ok ID BYTES NAME=HEX...`, `changed ID DETAIL`, `error ID DETAIL`."""
+        kind, ident = fields[0], fields[1] if len(fields) > 1 else ""
+        sent = self.sent.get(int(ident)) if ident.isdigit() else None
         if sent is None:
             return
-        if "done" in message:
-            sent.done = int(message["done"])
+        if kind == "done":
+            sent.done = int(fields[2])
             return
         del self.sent[sent.index]
-        self.finished_bytes += sent.before.st_size
-        if "changed" in message:
-            raise FileChangedError(sent.task.path, str(message["changed"]))
-        if "error" in message:
-            self.finished_bytes -= sent.before.st_size
-            self.leftover.append(sent.index)
+        if kind == "changed":
+            raise FileChangedError(sent.task.path, " ".join(fields[2:]))
+        if kind != "ok":
+            self.leftover.append(sent.index)  # the worker could not map it: hashed here instead
             return
-        check_unchanged(sent.task, sent.before, int(message["read"]))
-        digests = message["digests"]
+        self.finished_bytes += sent.before.st_size
+        check_unchanged(sent.task, sent.before, int(fields[2]))
+        digests = dict(field.split("=", 1) for field in fields[3:])
         self.results[sent.index] = FileDigests(
             path=sent.task.path,
             size=sent.before.st_size,
-            digests=tuple((name, str(digests[name])) for name in sent.task.algorithms),
+            digests=tuple((name, digests[name]) for name in sent.task.algorithms),
         )
 
     def after_worker_died(self) -> None:
@@ -222,11 +212,10 @@ class _Run:
         self.waiting.clear()
 
 
-def _stop(worker: subprocess.Popen[bytes], *, patient: bool) -> None:
-    """Reap the worker: after `end` it exits by itself; after an error or Ctrl-C it is killed at once."""
-    if patient:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            worker.wait(timeout=WAIT_FOR_EXIT)
+def _stop(worker: subprocess.Popen[bytes]) -> None:
+    """Reap the worker: with its socket closed it exits within milliseconds; if not, it is killed."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        worker.wait(timeout=WAIT_FOR_EXIT)
     if worker.poll() is None:
         worker.kill()
         worker.wait()

@@ -3,34 +3,35 @@ read-only memory maps, so the bytes go from the page cache to SHA-256 without th
 
 A mapped file that shrinks under its reader raises SIGBUS, which no Python code can catch. That is why this
 runs in its own process: a SIGBUS (a truncation, a disk error on a page fault) kills this worker and only
-it; the parent sees the worker gone and decides, from the files themselves, what to report. This module
-imports nothing but the standard library (it starts with `python -I -S`, in about 10 ms and 15 MB) and
-never writes a file.
+it; the parent sees the worker gone and decides, from the files themselves, what to report. The worker
+never writes a file. It imports only what it needs from the standard library, low-level modules where the
+friendly ones cost start-up time (`_socket`, `_thread`: it starts with `python -I -S` in about 16 ms), and
+its parent starts it in a session of its own, so a terminal's Ctrl-C reaches the parent only.
 
-Run as `python -I -S mapped_worker.py FD JOBS WINDOW`. FD is one end of a SOCK_SEQPACKET Unix socket pair.
-Each request is one JSON message with the file's descriptor attached (SCM_RIGHTS):
-`{"id": N, "size": BYTES, "algorithms": [...]}`, then `{"end": true}` after the last.
-Replies, one JSON message each: `{"id", "done"}` (bytes hashed so far), then `{"id", "digests", "read"}`,
-or `{"id", "changed"}` (the file is shorter than it was), or `{"id", "error"}` (an OSError, e.g. a
-filesystem that cannot map; the parent hashes that file itself). A socket closed without `end` means the
-parent is gone: the worker exits at once.
+Run as `python -I -S mapped_worker.py FD JOBS WINDOW`. FD is one end of a SOCK_SEQPACKET Unix socket pair;
+JOBS threads each take the next request from it, so a free thread takes the next file. A request is one
+message `hash ID SIZE ALGORITHMS` (ALGORITHMS comma-separated) with the file's descriptor attached
+(SCM_RIGHTS). Replies, one message each: `done ID BYTES` (hashed so far), then `ok ID BYTES NAME=HEX...`,
+or `changed ID DETAIL` (the file is shorter than it was), or `error ID DETAIL` (an OSError, e.g. a
+filesystem that cannot map: the parent hashes that file itself). When the parent closes its end, every
+thread sees end-of-file and the worker exits at once.
 """
 
 from __future__ import annotations
 
+import _socket
+import _thread
 import hashlib
-import json
 import mmap
 import os
-import queue
-import signal
-import socket
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from typing import Any
 
-MESSAGE_MAX = 1 << 16
+TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs this worker's start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+MESSAGE_MAX = 1 << 12
+FD_BYTES = 4
 MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 
 
@@ -39,15 +40,10 @@ class Shrunk(Exception):
 
 
 def digest_file(
-    fd: int,
-    size: int,
-    algorithms: list[str],
-    *,
-    window: int,
-    report: Callable[[int], None],
+    fd: int, size: int, algorithms: list[str], *, window: int, report: Callable[[int], None]
 ) -> dict[str, str]:
     """sha256 and/or git blob sha1 of the first `size` bytes of `fd`, `window` bytes mapped at a time."""
-    hashers: list[tuple[str, Any]] = []
+    hashers = []
     for name in algorithms:
         if name == "sha256":
             hashers.append((name, hashlib.sha256()))
@@ -65,85 +61,74 @@ def digest_file(
     return {name: hasher.hexdigest() for name, hasher in hashers}
 
 
-def _map(fd: int, offset: int, length: int, size: int) -> mmap.mmap:
-    current = os.fstat(fd).st_size
-    if current < size:
-        raise Shrunk(f"shrank from {size} to {current} bytes while being read")
-    return mmap.mmap(fd, length, flags=MAP_FLAGS, prot=mmap.PROT_READ, offset=offset)
-
-
 def _mapped(fd: int, size: int, window: int) -> Iterator[mmap.mmap]:
     for offset in range(0, size, window):
-        yield _map(fd, offset, min(window, size - offset), size)
+        current = os.fstat(fd).st_size
+        if current < size:
+            raise Shrunk(f"shrank from {size} to {current} bytes while being read")
+        length = min(window, size - offset)
+        yield mmap.mmap(fd, length, flags=MAP_FLAGS, prot=mmap.PROT_READ, offset=offset)
 
 
-class Worker:
-    def __init__(self, sock: socket.socket, jobs: int, window: int) -> None:
-        self.sock = sock
-        self.window = window
-        self.send_lock = threading.Lock()
-        self.tasks: queue.Queue[tuple[int, int, dict[str, Any]] | None] = queue.Queue()
-        self.threads = [
-            threading.Thread(target=self.hash_loop, name=f"provenance-mapped-{n}", daemon=True)
-            for n in range(jobs)
-        ]
+def _receive(sock: _socket.socket) -> tuple[bytes, list[int]]:
+    """One request and the descriptors attached to it (`socket.recv_fds`, without importing `socket`)."""
+    data, ancillary, _flags, _address = sock.recvmsg(MESSAGE_MAX, _socket.CMSG_SPACE(FD_BYTES * 4))
+    fds = []
+    for level, kind, payload in ancillary:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            usable = len(payload) - len(payload) % FD_BYTES
+            for i in range(0, usable, FD_BYTES):
+                fds.append(int.from_bytes(payload[i : i + FD_BYTES], sys.byteorder))
+    return data, fds
 
-    def send(self, message: dict[str, Any]) -> None:
-        with self.send_lock:
-            try:
-                self.sock.send(json.dumps(message).encode())
-            except OSError:
-                os._exit(1)  # the parent is gone: nobody wants the rest
 
-    def hash_loop(self) -> None:
-        while (item := self.tasks.get()) is not None:
-            ident, fd, request = item
-            try:
-                digests = digest_file(
-                    fd,
-                    int(request["size"]),
-                    list(request["algorithms"]),
-                    window=self.window,
-                    report=lambda done, ident=ident: self.send({"id": ident, "done": done}),  # type: ignore[misc]
-                )
-            except Shrunk as exc:
-                self.send({"id": ident, "changed": str(exc)})
-            except (OSError, ValueError) as exc:
-                self.send({"id": ident, "error": f"{type(exc).__name__}: {exc}"})
-            else:
-                self.send({"id": ident, "digests": digests, "read": int(request["size"])})
-            finally:
-                os.close(fd)
+def serve(sock: _socket.socket, window: int) -> None:
+    """Take requests until the parent closes the socket, then end the whole process."""
+    while True:
+        try:
+            data, fds = _receive(sock)
+        except OSError:
+            data, fds = b"", []
+        if not data:
+            os._exit(0)  # the parent closed its end (done, or gone): nothing more will be asked
+        _answer(sock, data, fds, window)
 
-    def run(self) -> int:
-        for thread in self.threads:
-            thread.start()
-        while True:
-            data, fds, _flags, _address = socket.recv_fds(self.sock, MESSAGE_MAX, 1)
-            if not data:
-                os._exit(1)  # closed without "end": the parent is gone
-            request = json.loads(data)
-            if request.get("end"):
-                break
-            if len(fds) != 1:
-                for fd in fds:
-                    os.close(fd)
-                self.send({"id": request.get("id"), "error": "request without a file descriptor"})
-                continue
-            self.tasks.put((int(request["id"]), fds[0], request))
-        for _ in self.threads:
-            self.tasks.put(None)
-        for thread in self.threads:
-            thread.join()
-        return 0
+
+def _answer(sock: _socket.socket, data: bytes, fds: list[int], window: int) -> None:
+    def send(message: str) -> None:
+        try:
+            sock.send(message.encode())
+        except OSError:
+            os._exit(1)  # the parent is gone: nobody wants the rest
+
+    fields = data.decode(errors="replace").split()
+    ident = fields[1] if len(fields) > 1 else "?"
+    try:
+        if len(fields) != 4 or fields[0] != "hash" or len(fds) != 1:
+            send(f"error {ident} malformed request")
+            return
+        size = int(fields[2])
+        digests = digest_file(
+            fds[0], size, fields[3].split(","), window=window, report=lambda n: send(f"done {ident} {n}")
+        )
+    except Shrunk as exc:
+        send(f"changed {ident} {exc}")
+    except (OSError, ValueError) as exc:
+        send(f"error {ident} {type(exc).__name__}: {exc}")
+    else:
+        send(f"ok {ident} {size} " + " ".join(f"{name}={digest}" for name, digest in digests.items()))
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def main(argv: list[str]) -> int:
-    # Ctrl-C reaches the whole process group; the parent handles it and stops this worker.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     fd, jobs, window = (int(arg) for arg in argv[1:4])
-    sock = socket.socket(fileno=fd)
-    return Worker(sock, max(1, jobs), window).run()
+    sock = _socket.socket(fileno=fd)
+    for _ in range(max(1, jobs) - 1):
+        _thread.start_new_thread(serve, (sock, window))
+    serve(sock, window)
+    return 0
 
 
 if __name__ == "__main__":

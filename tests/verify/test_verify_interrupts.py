@@ -64,8 +64,8 @@ def _children(pid: int) -> list[int]:
 def test_signal_to_the_process_group_while_the_memory_map_worker_hashes(
     tmp_path: Path, signum: int, code: int
 ) -> None:
-    """Ctrl-C in a terminal signals the whole foreground group, the worker included: the worker ignores
-    SIGINT (a SIGTERM kills it), the parent stops it and exits with the signal's code, writing nothing."""
+    """Ctrl-C in a terminal signals the whole foreground group: the worker runs in a session of its own and
+    does not get it; the parent stops it and exits with the signal's code, writing nothing."""
     model = tmp_path / "model"
     model.mkdir()
     for name in ("a.safetensors", "b.safetensors"):
