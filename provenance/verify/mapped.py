@@ -2,13 +2,13 @@
 
 `read` copies every byte out of the page cache before SHA-256 sees it; on two cores that copy costs about a
 tenth of the hashing time, and with a file per core nothing is left to hide it behind. Mapping the file
-gives SHA-256 the page-cache pages themselves; with the large folios a modern kernel keeps for a file read
-sequentially, mapping a window costs next to nothing (bench/page_cache_bench.py: 180 GB/s to map and
-populate 8 MiB windows, 7-8 GB/s to copy; warm verify of 8 files went from 0.86 to 0.94 of the two-core
-openssl ceiling, medians of six interleaved rounds). But a mapped file that
-another process truncates, or a page the disk cannot read, raises SIGBUS, and a Python process cannot
-survive SIGBUS. So the maps live in a separate process (`mapped_worker.py`, standard library only) and this
-module keeps every decision:
+gives SHA-256 the page-cache pages themselves; with the large folios a modern kernel keeps for a file
+written or read sequentially, mapping a window costs next to nothing (bench/page_cache_bench.py: 300 GB/s
+to map and populate 8 MiB windows, 7 GB/s to copy; warm verify of 8 files went from 0.86 to 0.94 of the
+two-core openssl ceiling, medians of six interleaved rounds). But a mapped file that another process
+truncates, or a page the disk cannot read, raises SIGBUS, and a Python process cannot survive SIGBUS. So
+the maps live in a separate process (`mapped_worker.py`, standard library only) and this module keeps
+every decision:
 
 * it opens each file itself (`O_NOFOLLOW`, regular files only) and hands the worker that descriptor, so the
   worker hashes exactly the file checked here;
