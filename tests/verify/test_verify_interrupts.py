@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,25 @@ def _read_bytes(pid: int) -> int:
         if line.startswith("rchar:"):
             return int(line.split()[1])
     return 0
+
+
+def _signal_stops_it_cleanly(
+    proc: subprocess.Popen[str], send: Callable[[], None], code: int, tmp_path: Path
+) -> None:
+    """Signal the hashing command (`send`): it exits with `code` within 1.5 s, says "interrupted" without a
+    traceback, and leaves nothing next to the model."""
+    assert proc.poll() is None, "hashing finished before the signal"
+    sent = time.monotonic()
+    send()
+    try:
+        _stdout, stderr = proc.communicate(timeout=5)
+    finally:
+        proc.kill()
+    elapsed = time.monotonic() - sent
+    assert proc.returncode == code, stderr
+    assert elapsed < 1.5, f"took {elapsed:.2f} s to stop"
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 
 @pytest.mark.parametrize(
@@ -37,18 +57,7 @@ def test_signal_while_hashing_a_big_file(tmp_path: Path, signum: int, code: int)
     deadline = time.monotonic() + 20
     while _read_bytes(proc.pid) < 64 * 1024**2 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
-    assert proc.poll() is None, "hashing finished before the signal"
-    sent = time.monotonic()
-    proc.send_signal(signum)
-    try:
-        _stdout, stderr = proc.communicate(timeout=5)
-    finally:
-        proc.kill()
-    elapsed = time.monotonic() - sent
-    assert proc.returncode == code, stderr
-    assert elapsed < 1.5, f"took {elapsed:.2f} s to stop"
-    assert "interrupted" in stderr and "Traceback" not in stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    _signal_stops_it_cleanly(proc, lambda: proc.send_signal(signum), code, tmp_path)
 
 
 def _children(pid: int) -> list[int]:
@@ -88,16 +97,5 @@ def test_signal_to_the_process_group_while_the_memory_map_worker_hashes(
         time.sleep(0.02)
     assert workers, "the memory-map worker never started"
     time.sleep(0.3)
-    assert proc.poll() is None, "hashing finished before the signal"
-    sent = time.monotonic()
-    os.killpg(proc.pid, signum)
-    try:
-        _stdout, stderr = proc.communicate(timeout=5)
-    finally:
-        proc.kill()
-    elapsed = time.monotonic() - sent
-    assert proc.returncode == code, stderr
-    assert elapsed < 1.5, f"took {elapsed:.2f} s to stop"
-    assert "interrupted" in stderr and "Traceback" not in stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    _signal_stops_it_cleanly(proc, lambda: os.killpg(proc.pid, signum), code, tmp_path)
     assert not Path(f"/proc/{workers[0]}").exists(), "the worker outlived the command"
