@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from verify_support import mapped_workers
 
 
 def _read_bytes(pid: int) -> int:
@@ -18,6 +19,18 @@ def _read_bytes(pid: int) -> int:
         if line.startswith("rchar:"):
             return int(line.split()[1])
     return 0
+
+
+def _verify_in_background(model: Path, out: Path, *, own_group: bool = False) -> subprocess.Popen[str]:
+    """`provenance verify MODEL --format json -o OUT`, running; `own_group`: in a process group (a session)
+    of its own, so a test can signal the group as a terminal's Ctrl-C does."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "provenance.cli", "verify", str(model), "--format", "json", "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=own_group,
+    )
 
 
 def _signal_stops_it_cleanly(
@@ -47,24 +60,11 @@ def test_signal_while_hashing_a_big_file(tmp_path: Path, signum: int, code: int)
     model.mkdir()
     with (model / "big.safetensors").open("wb") as fh:
         fh.truncate(8 * 1024**3)  # sparse: seconds of hashing, no disk used
-    out = tmp_path / "report.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "provenance.cli", "verify", str(model), "--format", "json", "-o", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _verify_in_background(model, tmp_path / "report.json")
     deadline = time.monotonic() + 20
     while _read_bytes(proc.pid) < 64 * 1024**2 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
     _signal_stops_it_cleanly(proc, lambda: proc.send_signal(signum), code, tmp_path)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
-    return found
 
 
 @pytest.mark.parametrize(
@@ -80,20 +80,11 @@ def test_signal_to_the_process_group_while_the_memory_map_worker_hashes(
     for name in ("a.safetensors", "b.safetensors"):
         with (model / name).open("wb") as fh:
             fh.truncate(4 * 1024**3)  # two files of 4 GiB, sparse: the memory-map worker's job
-    out = tmp_path / "report.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "provenance.cli", "verify", str(model), "--format", "json", "-o", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    proc = _verify_in_background(model, tmp_path / "report.json", own_group=True)
     deadline = time.monotonic() + 20
     workers: list[int] = []
     while not workers and time.monotonic() < deadline and proc.poll() is None:
-        workers = [
-            c for c in _children(proc.pid) if b"mapped_worker" in Path(f"/proc/{c}/cmdline").read_bytes()
-        ]
+        workers = mapped_workers(proc.pid)
         time.sleep(0.02)
     assert workers, "the memory-map worker never started"
     time.sleep(0.3)

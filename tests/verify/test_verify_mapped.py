@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from verify_support import mapped_workers
 
 from provenance.verify import mapped
 from provenance.verify.hashes import (
@@ -26,21 +27,7 @@ GIB = 1024**3
 
 
 def _workers() -> list[int]:
-    """Our live memory-map workers (children of this process running mapped_worker.py)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        state, ppid = fields[0], int(fields[1])
-        if ppid == os.getpid() and b"mapped_worker.py" in cmdline and state != "Z":
-            found.append(int(entry.name))
-    return found
+    return mapped_workers(os.getpid())
 
 
 def _sparse(path: Path, size: int, head: bytes = b"") -> Path:

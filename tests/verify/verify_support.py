@@ -79,3 +79,20 @@ def sha256(data: bytes) -> str:
 
 def git_sha1(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def mapped_workers(parent: int) -> list[int]:
+    """The live memory-map workers (processes running mapped_worker.py, not zombies) whose parent is `parent`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == parent and b"mapped_worker.py" in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
